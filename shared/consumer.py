@@ -1,0 +1,221 @@
+"""The batch consumer loop every service runs.
+
+    getmany -> decode + validate --invalid--> <topic>.dlq
+                     | valid
+                     v
+               process(batch): one transaction (inbox, handlers, outbox), commit
+                     v
+               commit Kafka offsets (explicit, per partition)
+
+An offset is committed only after its effects are committed (or its dead letter acknowledged). A
+crash in between replays the batch and the inbox absorbs it. A database outage is retried with
+back-off without committing; an event that fails on its own is dead-lettered alone.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, Generic
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from shared.db import Transactions, U
+from shared.dead_letters import DeadLetters, Rejected
+from shared.failures import describe, is_transient
+from shared.kafka import create_consumer
+from shared.metrics import ServiceMetrics
+from shared.processing import Handler, Incoming, Outcome, Route, process
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+_MAX_BACKOFF_S = 5.0
+
+Batch = dict[TopicPartition, list[ConsumerRecord[Any, Any]]]
+
+
+def _validation_reason(error: ValidationError) -> str:
+    problems = []
+    for detail in error.errors()[:5]:
+        where = ".".join(str(part) for part in detail["loc"]) or "message"
+        problems.append(f"{where}: {detail['msg']}")
+    return "; ".join(problems)
+
+
+class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets a batch in flight finish and commit before its partitions move to another member."""
+
+    def __init__(self, in_flight: asyncio.Lock) -> None:
+        self._in_flight = in_flight
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        async with self._in_flight:
+            log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
+
+
+class BatchConsumer(Generic[U]):
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        routes: Sequence[Route[U]],
+        transactions: Transactions[U],
+        dead_letters: DeadLetters,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self._settings = settings
+        self._routes = {route.topic: route for route in routes}
+        self._transactions = transactions
+        self._dead_letters = dead_letters
+        self._metrics = metrics
+        self._in_flight = asyncio.Lock()
+        self._stopping = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self.assigned = False
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        consumer = create_consumer(settings=self._settings)
+        consumer.subscribe(topics=list(self._routes), listener=_DrainBeforeRevoke(self._in_flight))
+        self._consumer = consumer
+        await consumer.start()
+        try:
+            while not self._stopping.is_set():
+                batch = await consumer.getmany(timeout_ms=500, max_records=self._settings.batch_max_records)
+                self.assigned = bool(consumer.assignment())
+                if batch:
+                    async with self._in_flight:
+                        await self._handle(consumer, batch)
+                    await self._record_lag(consumer)
+        finally:
+            await consumer.stop()
+
+    async def _handle(self, consumer: AIOKafkaConsumer, batch: "Batch") -> None:
+        started = time.perf_counter()
+        records = [record for partition_records in batch.values() for record in partition_records]
+        self._metrics.batch_size.observe(len(records))
+        decoded, rejected = self._decode(records)
+        applied = await self._apply(decoded)
+        if applied is None:
+            return  # stopping during an outage: nothing committed, the batch is redelivered
+        outcome, failed = applied
+        rejected.extend(failed)
+        if rejected:
+            await self._dead_letters.park(rejected)
+            for item in rejected:
+                self._metrics.events_dead_lettered.labels(item.topic, item.stage).inc()
+        self._count(outcome)
+        await self._commit(consumer, batch)
+        self._metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    def _decode(self, records: list[ConsumerRecord[Any, Any]]) -> tuple[list[Incoming], list[Rejected]]:
+        decoded: list[Incoming] = []
+        rejected: list[Rejected] = []
+        for record in records:
+            self._metrics.events_consumed.labels(record.topic).inc()
+            route = self._routes[record.topic]
+            try:
+                if record.value is None:
+                    raise ValueError("empty message")
+                event = route.adapter.validate_json(record.value, strict=True)
+            except ValidationError as error:
+                reason = _validation_reason(error)
+            except ValueError as error:
+                reason = str(error)
+            else:
+                decoded.append(
+                    Incoming(record.topic, record.partition, record.offset, record.key, record.value, event)
+                )
+                continue
+            rejected.append(
+                Rejected(record.topic, record.partition, record.offset, record.key, record.value, reason, "decode")
+            )
+        return decoded, rejected
+
+    def _handler_for(self, item: Incoming) -> Handler[U] | None:
+        return self._routes[item.topic].handlers.get(item.event_type)
+
+    async def _apply(self, batch: list[Incoming]) -> tuple[Outcome, list[Rejected]] | None:
+        """Apply the batch; on a non-transient failure, apply event by event to find the poison."""
+        if not batch:
+            return Outcome(), []
+        try:
+            outcome = await self._retrying(batch)
+        except Exception as error:
+            log.warning("batch of %d failed (%s); applying one by one", len(batch), describe(error))
+        else:
+            return (outcome, []) if outcome is not None else None
+        total, failed = Outcome(), []
+        for item in batch:
+            try:
+                single = await self._retrying([item])
+            except Exception as error:
+                failed.append(
+                    Rejected(item.topic, item.partition, item.offset, item.key, item.value,
+                             f"rejected while applying: {describe(error)}", "apply")
+                )
+                continue
+            if single is None:
+                return None
+            total.applied += single.applied
+            total.duplicates += single.duplicates
+            total.ignored += single.ignored
+            total.published += single.published
+        return total, failed
+
+    async def _retrying(self, batch: list[Incoming]) -> Outcome | None:
+        """Retries transient failures until they pass; None if asked to stop meanwhile."""
+        backoff = 0.2
+        while True:
+            try:
+                return await process(transactions=self._transactions, batch=batch, handler_for=self._handler_for)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                self._metrics.transient_failures.labels("database").inc()
+                log.warning("database unavailable (%s); retrying in %.1fs", describe(error), backoff)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+                return None
+            except TimeoutError:
+                backoff = min(backoff * 2, _MAX_BACKOFF_S)
+
+    def _count(self, outcome: Outcome) -> None:
+        for item in outcome.applied:
+            self._metrics.events_processed.labels(item.topic, item.event_type).inc()
+        for item in outcome.duplicates:
+            self._metrics.events_duplicate.labels(item.topic).inc()
+        for item in outcome.ignored:
+            self._metrics.events_ignored.labels(item.topic).inc()
+
+    async def _commit(self, consumer: AIOKafkaConsumer, batch: "Batch") -> None:
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
+        owned = consumer.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except (CommitFailedError, IllegalStateError) as error:
+            # The partitions moved to another member: it will re-read from the last commit and the
+            # inbox absorbs what we already applied.
+            log.warning("offset commit refused after a rebalance: %s", error)
+        except KafkaError as error:
+            self._metrics.transient_failures.labels("broker").inc()
+            log.warning("offset commit failed (%s); the batch will be redelivered", error)
+
+    async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                position = await consumer.position(tp)
+                self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))

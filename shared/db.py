@@ -1,0 +1,83 @@
+"""Database engine and the unit of work: one transaction, with the service's repositories on it.
+
+Handlers never commit. `Transactions.begin()` opens one transaction, hands out a unit of work,
+writes what it published to the outbox, and commits once; only then does it wake the relay, so
+nothing is ever published that was not committed.
+"""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from shared.events.internal import InternalEvent
+from shared.outbox import append_to_outbox
+from shared.settings import ServiceSettings
+
+
+def create_engine(*, settings: ServiceSettings) -> AsyncEngine:
+    """An asyncpg engine that fails fast when PostgreSQL is away, instead of hanging requests."""
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_timeout=settings.db_connect_timeout_s,
+        pool_pre_ping=True,
+        connect_args={"timeout": settings.db_connect_timeout_s, "server_settings": {
+            "application_name": f"vip-{settings.service_name}",
+        }},
+    )
+
+
+class UnitOfWork:
+    """One open transaction. A service subclasses it to hang its repositories on `connection`."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self._published: list[InternalEvent] = []
+
+    def publish(self, events: Sequence[InternalEvent]) -> None:
+        """Queue events for the outbox; they are written in this transaction, at its end."""
+        self._published.extend(events)
+
+    @property
+    def published(self) -> tuple[InternalEvent, ...]:
+        return tuple(self._published)
+
+
+U = TypeVar("U", bound=UnitOfWork)
+
+
+class Transactions(Generic[U]):
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        make_unit_of_work: Callable[[AsyncConnection], U],
+        after_publishing_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.engine = engine
+        self._make_unit_of_work = make_unit_of_work
+        self._after_publishing_commit = after_publishing_commit
+
+    def wake_after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_publishing_commit = callback
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[U]:
+        """Commit once on a clean exit, roll back on an exception; outbox rows go in the same commit."""
+        async with self.engine.begin() as connection:
+            unit_of_work = self._make_unit_of_work(connection)
+            yield unit_of_work
+            published = unit_of_work.published
+            if published:
+                await append_to_outbox(connection, published)
+        if published:
+            self._after_publishing_commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[U]:
+        """A read-only unit of work: its `publish` is ignored, nothing is written."""
+        async with self.engine.connect() as connection:
+            yield self._make_unit_of_work(connection)

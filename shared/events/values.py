@@ -1,0 +1,114 @@
+"""Value types that the event contracts share: money, identifiers, enumerations.
+
+Money and points are `Decimal` end to end. JSON carries money as a string; a JSON number is refused
+because a binary float may already have lost a cent before it reached us.
+"""
+
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+FROZEN = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+
+CENT = Decimal("0.01")
+
+
+def _money_from_string(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("money must be a decimal string such as \"36000.00\"")
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"money {value!r} is not a decimal number") from None
+
+
+def _at_most_two_places(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError("money must be a finite decimal")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise ValueError("money has at most two decimal places")
+    if value < 0:
+        raise ValueError("money may not be negative")
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money_from_string),
+    AfterValidator(_at_most_two_places),
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+]
+"""A non-negative CNY amount, at most two places, written as a decimal string."""
+
+Points = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str)]
+"""Points or standard premium: decimal, two places, written as a decimal string."""
+
+EventId = Annotated[str, Field(min_length=1, max_length=64)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Channel(StrEnum):
+    AGENCY = "agency"
+    BANCASSURANCE = "bancassurance"
+    BROKERAGE = "brokerage"
+    ECOMMERCE = "ecommerce"
+    TELESALES = "telesales"
+    GROUP = "group"
+
+
+class PolicyStatus(StrEnum):
+    IN_FORCE = "in_force"
+    LAPSED = "lapsed"
+    SURRENDERED = "surrendered"
+    MATURED = "matured"
+    TERMINATED = "terminated"
+    CANCELLED = "cancelled"
+
+
+class ProductType(StrEnum):
+    PARTICIPATING = "participating"
+    TRADITIONAL = "traditional"
+    UNIVERSAL = "universal"
+    UNIT_LINKED = "unit_linked"
+
+
+class PaymentMode(StrEnum):
+    ANNUAL = "annual"
+    SEMIANNUAL = "semiannual"
+    QUARTERLY = "quarterly"
+    MONTHLY = "monthly"
+    SINGLE = "single"
+
+
+class Tier(StrEnum):
+    """VIP tiers in ascending order; `rank` compares them."""
+
+    GOLD = "gold"
+    PLATINUM = "platinum"
+    DIAMOND = "diamond"
+
+    @property
+    def rank(self) -> int:
+        return _TIER_RANKS[self]
+
+
+_TIER_RANKS = {Tier.GOLD: 1, Tier.PLATINUM: 2, Tier.DIAMOND: 3}
+
+
+class Standard(StrEnum):
+    """Which points standard a customer's tier is held against (rules.md section 4)."""
+
+    Y2015 = "2015"
+    LEGACY = "legacy"
+
+
+class AgentRole(StrEnum):
+    AGENT = "agent"
+    CS_SPECIALIST = "cs_specialist"
+    RENEWAL_STAFF = "renewal_staff"
+    BACK_OFFICE = "back_office"

@@ -1,0 +1,54 @@
+"""Telling a passing outage from a poison message.
+
+A transient failure (PostgreSQL restarting, a dropped connection, a deadlock) is retried with
+back-off and never commits an offset. Any other failure while applying an event belongs to that
+event, which goes to the dead-letter topic so the partition behind it keeps moving.
+"""
+
+import asyncio
+
+from sqlalchemy import exc as sa_exc
+
+_TRANSIENT_SQLSTATES = {
+    "40001",  # serialization_failure
+    "40P01",  # deadlock_detected
+    "55P03",  # lock_not_available
+    "57P01",  # admin_shutdown
+    "57P02",  # crash_shutdown
+    "57P03",  # cannot_connect_now
+    "53300",  # too_many_connections
+}
+_TRANSIENT_SQLSTATE_CLASSES = ("08",)  # connection exceptions
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    original = getattr(error, "orig", None)
+    for candidate in (original, getattr(original, "__cause__", None), error):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, OSError | ConnectionError | asyncio.TimeoutError | TimeoutError):
+        return True
+    if isinstance(error, sa_exc.TimeoutError | sa_exc.InterfaceError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = _sqlstate(error)
+        if code is not None:
+            return code in _TRANSIENT_SQLSTATES or code.startswith(_TRANSIENT_SQLSTATE_CLASSES)
+        original = error.orig
+        return isinstance(original, OSError | ConnectionError) or "connection" in type(original).__name__.lower()
+    name = type(error).__name__
+    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
+
+
+def describe(error: BaseException) -> str:
+    """A one-line reason for a dead letter or a log line, without a traceback."""
+    text = str(getattr(error, "orig", None) or error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first}"[:500]

@@ -1,0 +1,113 @@
+"""The outbox relay: publishes committed events to the broker, in commit order.
+
+One relay per service database publishes at a time (a PostgreSQL advisory lock elects it), so one
+customer's events leave in the order they were written. A row is deleted only after the broker
+acknowledged it; a crash in between publishes it again, with the same event id, and the consumer's
+inbox absorbs the repeat.
+"""
+
+import asyncio
+import contextlib
+import logging
+import zlib
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from shared.failures import describe, is_transient
+from shared.messaging_tables import OUTBOX
+from shared.metrics import ServiceMetrics
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    def __init__(
+        self, *, settings: ServiceSettings, engine: AsyncEngine, producer: AIOKafkaProducer,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self._settings = settings
+        self._engine = engine
+        self._producer = producer
+        self._metrics = metrics
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._lock_key = zlib.crc32(f"vip-outbox-relay:{settings.service_name}".encode())
+        self.leading = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while not self._stopping.is_set():
+            try:
+                async with self._engine.connect() as connection:
+                    if await self._lead(connection):
+                        backoff = 0.2
+                        await self._publish_until_stopped(connection)
+                    else:
+                        await self._pause(1.0)
+            except Exception as error:
+                if not (is_transient(error) or isinstance(error, KafkaError)):
+                    raise
+                self.leading = False
+                self._metrics.transient_failures.labels("relay").inc()
+                log.warning("relay paused (%s); retrying in %.1fs", describe(error), backoff)
+                await self._pause(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _lead(self, connection: AsyncConnection) -> bool:
+        acquired = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._lock_key})
+        await connection.commit()
+        self.leading = bool(acquired)
+        return self.leading
+
+    async def _publish_until_stopped(self, connection: AsyncConnection) -> None:
+        poll = self._settings.relay_poll_interval_ms / 1000
+        while not self._stopping.is_set():
+            self._wake.clear()
+            sent = await self.publish_pending(connection)
+            if sent < self._settings.relay_batch_size:
+                await self._pause(poll)
+
+    async def publish_pending(self, connection: AsyncConnection) -> int:
+        rows = (
+            await connection.execute(
+                select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.payload,
+                       OUTBOX.c.event_type, OUTBOX.c.correlation_id)
+                .order_by(OUTBOX.c.id)
+                .limit(self._settings.relay_batch_size)
+            )
+        ).all()
+        if rows:
+            deliveries = [
+                await self._producer.send(
+                    row.topic,
+                    value=row.payload,
+                    key=row.key.encode(),
+                    headers=[("event_type", row.event_type.encode()),
+                             ("correlation_id", row.correlation_id.encode())],
+                )
+                for row in rows
+            ]
+            for delivery in deliveries:
+                await delivery
+            await connection.execute(delete(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])))
+            for row in rows:
+                self._metrics.events_published.labels(row.topic).inc()
+        backlog = await connection.scalar(select(func.count()).select_from(OUTBOX))
+        await connection.commit()
+        self._metrics.outbox_backlog.set(backlog or 0)
+        return len(rows)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)

@@ -1,0 +1,103 @@
+"""What runs behind every service's HTTP app: migrations, topics, consumer loop and outbox relay."""
+
+import asyncio
+import logging
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
+from typing import Any, Generic
+
+from sqlalchemy import text
+
+from shared.consumer import BatchConsumer
+from shared.db import Transactions, U
+from shared.dead_letters import DeadLetters
+from shared.kafka import create_producer, ensure_topics
+from shared.metrics import ServiceMetrics
+from shared.migrations import upgrade_to_head
+from shared.processing import Route
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.topics import dead_letter_topic_for
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime(Generic[U]):
+    def __init__(
+        self,
+        *,
+        settings: ServiceSettings,
+        transactions: Transactions[U],
+        routes: Sequence[Route[U]],
+        publishes_to: Sequence[str],
+        migrations_dir: Path,
+        metrics: ServiceMetrics,
+    ) -> None:
+        self.settings = settings
+        self.transactions = transactions
+        self.metrics = metrics
+        self._routes = routes
+        self._publishes_to = publishes_to
+        self._migrations_dir = migrations_dir
+        self._producer = create_producer(settings=settings)
+        self.relay = OutboxRelay(
+            settings=settings, engine=transactions.engine, producer=self._producer, metrics=metrics
+        )
+        transactions.wake_after_commit(self.relay.wake)
+        self.consumer = BatchConsumer(
+            settings=settings,
+            routes=routes,
+            transactions=transactions,
+            dead_letters=DeadLetters(producer=self._producer, service=settings.service_name),
+            metrics=metrics,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await upgrade_to_head(engine=self.transactions.engine, migrations_dir=self._migrations_dir)
+        consumed = [route.topic for route in self._routes]
+        await ensure_topics(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            topics=[*consumed, *map(dead_letter_topic_for, consumed), *self._publishes_to],
+            partitions=self.settings.kafka_partitions,
+            replication_factor=self.settings.kafka_replication_factor,
+        )
+        await self._producer.start()
+        self._tasks = [
+            asyncio.create_task(self._supervised("consumer", self.consumer.run())),
+            asyncio.create_task(self._supervised("relay", self.relay.run())),
+        ]
+        log.info("%s started", self.settings.service_name)
+
+    async def _supervised(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        """A loop that dies takes the process down, so the supervisor restarts it cleanly."""
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except BaseException:
+            log.critical("%s loop failed; stopping the service", name, exc_info=True)
+            raise SystemExit(3) from None
+
+    async def stop(self) -> None:
+        self.consumer.stop()
+        self.relay.stop()
+        _done, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await self._producer.stop()
+        await self.transactions.engine.dispose()
+
+    def loops_running(self) -> bool:
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
+    async def database_reachable(self) -> bool:
+        try:
+            async with asyncio.timeout(self.settings.db_connect_timeout_s):
+                async with self.transactions.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except Exception:
+            log.warning("readiness: database unreachable", exc_info=True)
+            return False
+        return True

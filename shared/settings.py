@@ -1,0 +1,52 @@
+"""Settings shared by every service, read from `VIP_*` environment variables.
+
+One process runs one service, so plain names suffice (`VIP_DATABASE_URL` is the database of the
+service in this process). `vip up` and docker-compose give each service process its own values.
+"""
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_RULESET_PATH = Path(__file__).resolve().parent.parent / "rulesets" / "individual-2015.yaml"
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
+
+    service_name: str
+    database_url: str
+    http_host: str = "127.0.0.1"
+    http_port: int
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotence: bool = Field(
+        default=True,
+        description="Idempotent producer: on for Apache Kafka; the embedded Tansu broker refuses it.",
+    )
+    kafka_partitions: int = 8
+    kafka_replication_factor: int = 1
+    consumer_group: str | None = None
+    kafka_session_timeout_ms: int = Field(
+        default=10_000, description="Tansu delays a group join by half of it; tests use less."
+    )
+    kafka_heartbeat_interval_ms: int = 3_000
+    fetch_max_wait_ms: int = Field(default=20, description="Tansu answers a waiting fetch only then.")
+    batch_max_records: int = 500
+    producer_linger_ms: int = 5
+    producer_max_batch_bytes: int = 262_144
+
+    relay_batch_size: int = 1000
+    relay_poll_interval_ms: int = 200
+
+    api_tokens: SecretStr = SecretStr("")
+    ruleset_path: Path = DEFAULT_RULESET_PATH
+    log_level: str = "INFO"
+    log_json: bool = True
+    db_pool_size: int = 10
+    db_connect_timeout_s: float = 2.0
+
+    @property
+    def group_id(self) -> str:
+        return self.consumer_group or f"vip-{self.service_name}"
