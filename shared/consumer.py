@@ -169,6 +169,7 @@ class BatchConsumer(Generic[U]):
             total.applied += single.applied
             total.duplicates += single.duplicates
             total.ignored += single.ignored
+            total.stale += single.stale
             total.published += single.published
         return total, failed
 
@@ -196,6 +197,8 @@ class BatchConsumer(Generic[U]):
             self._metrics.events_duplicate.labels(item.topic).inc()
         for item in outcome.ignored:
             self._metrics.events_ignored.labels(item.topic).inc()
+        for item in outcome.stale:
+            self._metrics.events_stale.labels(item.topic).inc()
 
     async def _commit(self, consumer: AIOKafkaConsumer, batch: "Batch") -> None:
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}

@@ -36,6 +36,11 @@ class UnitOfWork:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self._published: list[InternalEvent] = []
+        self.stale_events = 0
+
+    def mark_stale(self) -> None:
+        """The event being handled is older than the state already applied: recorded, no effect."""
+        self.stale_events += 1
 
     def publish(self, events: Sequence[InternalEvent]) -> None:
         """Queue events for the outbox; they are written in this transaction, at its end."""

@@ -55,6 +55,7 @@ class Outcome:
     applied: list[Incoming] = field(default_factory=list)
     duplicates: list[Incoming] = field(default_factory=list)
     ignored: list[Incoming] = field(default_factory=list)
+    stale: list[Incoming] = field(default_factory=list)
     published: int = 0
 
 
@@ -82,8 +83,9 @@ async def process(
             if handler is None:
                 outcome.ignored.append(item)
                 continue
+            stale_before = unit_of_work.stale_events
             with correlation(item.correlation_id):
                 unit_of_work.publish(await handler(item.event, unit_of_work))
-            outcome.applied.append(item)
+            (outcome.stale if unit_of_work.stale_events > stale_before else outcome.applied).append(item)
         outcome.published = len(unit_of_work.published)
     return outcome

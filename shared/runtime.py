@@ -6,6 +6,7 @@ from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any, Generic
 
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
 from shared.consumer import BatchConsumer
@@ -39,19 +40,10 @@ class ServiceRuntime(Generic[U]):
         self._routes = routes
         self._publishes_to = publishes_to
         self._migrations_dir = migrations_dir
-        self._producer = create_producer(settings=settings)
-        self.relay = OutboxRelay(
-            settings=settings, engine=transactions.engine, producer=self._producer, metrics=metrics
-        )
-        transactions.wake_after_commit(self.relay.wake)
-        self.consumer = BatchConsumer(
-            settings=settings,
-            routes=routes,
-            transactions=transactions,
-            dead_letters=DeadLetters(producer=self._producer, service=settings.service_name),
-            metrics=metrics,
-        )
         self._tasks: list[asyncio.Task[None]] = []
+        self._producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: BatchConsumer[U] | None = None
 
     async def start(self) -> None:
         await upgrade_to_head(engine=self.transactions.engine, migrations_dir=self._migrations_dir)
@@ -62,10 +54,23 @@ class ServiceRuntime(Generic[U]):
             partitions=self.settings.kafka_partitions,
             replication_factor=self.settings.kafka_replication_factor,
         )
-        await self._producer.start()
+        # aiokafka clients must be created inside the running event loop.
+        producer = self._producer = create_producer(settings=self.settings)
+        await producer.start()
+        relay = self.relay = OutboxRelay(
+            settings=self.settings, engine=self.transactions.engine, producer=producer, metrics=self.metrics
+        )
+        self.transactions.wake_after_commit(relay.wake)
+        consumer = self.consumer = BatchConsumer(
+            settings=self.settings,
+            routes=self._routes,
+            transactions=self.transactions,
+            dead_letters=DeadLetters(producer=producer, service=self.settings.service_name),
+            metrics=self.metrics,
+        )
         self._tasks = [
-            asyncio.create_task(self._supervised("consumer", self.consumer.run())),
-            asyncio.create_task(self._supervised("relay", self.relay.run())),
+            asyncio.create_task(self._supervised("consumer", consumer.run())),
+            asyncio.create_task(self._supervised("relay", relay.run())),
         ]
         log.info("%s started", self.settings.service_name)
 
@@ -80,13 +85,16 @@ class ServiceRuntime(Generic[U]):
             raise SystemExit(3) from None
 
     async def stop(self) -> None:
-        self.consumer.stop()
-        self.relay.stop()
+        if self.consumer is not None:
+            self.consumer.stop()
+        if self.relay is not None:
+            self.relay.stop()
         _done, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
         await self.transactions.engine.dispose()
 
     def loops_running(self) -> bool:

@@ -68,7 +68,9 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def publish(bootstrap_servers: str, topic: str, messages: Iterable[tuple[str | None, bytes | dict[str, Any]]]) -> None:
+async def publish(
+    bootstrap_servers: str, topic: str, messages: Iterable[tuple[str | None, bytes | dict[str, Any]]]
+) -> None:
     """Send (key, value) pairs; a dict value is sent as JSON, bytes as they are."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all", linger_ms=2)
     await producer.start()

@@ -20,6 +20,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def create_app(settings: ScoringSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
+    metrics = ServiceMetrics(service=settings.service_name)
     transactions = Transactions(
         engine=create_engine(settings=settings),
         make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset),
@@ -30,9 +31,10 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
-        metrics=ServiceMetrics(service=settings.service_name),
+        metrics=metrics,
     )
     app = create_service_app(title="VIP scoring", runtime=runtime)
+    app.state.ruleset = ruleset
     app.include_router(api.router)
     return app
 

@@ -1,0 +1,22 @@
+"""The `vip` command: `vip up`, `vip publish FILE`, `vip daily-run --as-of DATE`."""
+
+import click
+
+from cli.daily_run import daily_run_command
+from cli.publish import publish_command
+from cli.up import up_command
+
+
+@click.group()
+@click.version_option(package_name="vip-platform")
+def cli() -> None:
+    """VIP customer platform: scoring, tiering, assignment and entitlements.
+
+    Start everything on this machine with `vip up`, feed it with `vip publish examples/events.jsonl`,
+    and run a day's determination with `vip daily-run --as-of 2026-10-08`.
+    """
+
+
+cli.add_command(up_command)
+cli.add_command(publish_command)
+cli.add_command(daily_run_command)

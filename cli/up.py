@@ -1,0 +1,364 @@
+"""`vip up`: the whole platform on this machine, until Ctrl-C or SIGTERM.
+
+Order matters both ways. Up: PostgreSQL and the broker first (databases and topics created), then the
+four services, each its own process with its own database, and we wait for every `/readyz`. Down:
+the services first (so none of them logs a storm of connection errors), then the broker, then
+PostgreSQL; and finally a check that no process we started is left behind.
+"""
+
+import asyncio
+import importlib.util
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+import psutil
+from sqlalchemy.exc import SQLAlchemyError
+
+from cli.layout import (
+    DEFAULT_BROKER_PORT,
+    DEFAULT_DATA_DIR,
+    DEFAULT_HTTP_PORT_BASE,
+    SERVICES,
+    ServiceLayout,
+    logs_dir,
+    postgres_dir,
+    tokens_file,
+)
+from cli.local import (
+    KAFKA_BOOTSTRAP_VAR,
+    EmbeddedPostgres,
+    LaunchError,
+    PostgresTarget,
+    TansuBroker,
+    log_tail,
+    port_is_free,
+    postgres_from_env,
+)
+from cli.supervisor import ChildSpec, PidRegistry, SupervisedChild, Supervisor
+from cli.tokens import TokenFormatError, TokenSet, load_or_create_tokens
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    data_dir: Path
+    broker_port: int = DEFAULT_BROKER_PORT
+    http_port_base: int = DEFAULT_HTTP_PORT_BASE
+    ready_timeout_s: float = 120.0
+    stop_grace_s: float = 10.0
+
+
+class StartupError(RuntimeError):
+    """The platform could not start; the message names the part and what to look at."""
+
+
+def child_env(
+    *,
+    base_env: Mapping[str, str],
+    service: ServiceLayout,
+    database_url: str,
+    bootstrap_servers: str,
+    kafka_idempotence: bool | None,
+    http_port: int,
+    api_tokens: str,
+) -> dict[str, str]:
+    """The service's environment: ours plus its own settings. `kafka_idempotence=None` leaves the
+    inherited value (or the service's default, on for Apache Kafka) alone."""
+    env = dict(base_env)
+    env.update(
+        {
+            "VIP_SERVICE_NAME": service.name,
+            "VIP_DATABASE_URL": database_url,
+            "VIP_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+            "VIP_HTTP_PORT": str(http_port),
+            "VIP_API_TOKENS": api_tokens,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if kafka_idempotence is not None:
+        env["VIP_KAFKA_IDEMPOTENCE"] = "true" if kafka_idempotence else "false"
+    if kafka_idempotence is False:
+        # Tansu delays a consumer group's join by half the session timeout: keep start-up quick.
+        env.setdefault("VIP_KAFKA_SESSION_TIMEOUT_MS", "6000")
+        env.setdefault("VIP_KAFKA_HEARTBEAT_INTERVAL_MS", "1500")
+    return env
+
+
+def child_specs(
+    *,
+    options: UpOptions,
+    postgres: PostgresTarget,
+    bootstrap_servers: str,
+    kafka_idempotence: bool | None,
+    tokens: TokenSet,
+    base_env: Mapping[str, str],
+) -> list[ChildSpec]:
+    return [
+        ChildSpec(
+            name=service.name,
+            argv=(sys.executable, "-m", service.module),
+            env=child_env(
+                base_env=base_env,
+                service=service,
+                database_url=postgres.database_url(service.database),
+                bootstrap_servers=bootstrap_servers,
+                kafka_idempotence=kafka_idempotence,
+                http_port=service.port(base=options.http_port_base),
+                api_tokens=tokens.api_tokens,
+            ),
+            log_path=logs_dir(options.data_dir) / f"{service.name}.log",
+        )
+        for service in SERVICES
+    ]
+
+
+def check_can_start(options: UpOptions) -> None:
+    """Fail before starting anything: a busy port would make us probe someone else's /readyz."""
+    for service in SERVICES:
+        if importlib.util.find_spec(service.module) is None:
+            raise StartupError(f"module {service.module} not found: is the platform installed (pip install -e .)?")
+        port = service.port(base=options.http_port_base)
+        if not port_is_free(port):
+            raise StartupError(f"port {port} for {service.name} is in use; choose another --http-port-base")
+
+
+async def wait_ready(*, children: list[SupervisedChild], options: UpOptions) -> None:
+    """Poll every service's /readyz until all answer 200; on timeout name the laggards and their logs."""
+    pending = {child.spec.name: child for child in children}
+    ports = {s.name: s.port(base=options.http_port_base) for s in SERVICES}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.ready_timeout_s
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while pending:
+            for name in list(pending):
+                try:
+                    response = await client.get(f"http://127.0.0.1:{ports[name]}/readyz")
+                except httpx.TransportError:
+                    continue  # not listening yet (or restarting)
+                if response.status_code == 200:
+                    del pending[name]
+            if not pending:
+                return
+            if loop.time() >= deadline:
+                raise StartupError(_not_ready_message(list(pending.values()), options=options))
+            await asyncio.sleep(0.25)
+
+
+def _not_ready_message(children: list[SupervisedChild], *, options: UpOptions) -> str:
+    parts = []
+    for child in children:
+        restarts = f", restarted {child.restarts} time(s)" if child.restarts else ""
+        parts.append(
+            f"{child.spec.name} was not ready within {options.ready_timeout_s:g} s{restarts}. "
+            f"Last lines of {child.spec.log_path}:\n{log_tail(child.spec.log_path)}"
+        )
+    return "\n\n".join(parts)
+
+
+def banner(*, options: UpOptions, postgres: PostgresTarget, broker: str, tokens: TokenSet) -> str:
+    lines = ["VIP platform is up.", ""]
+    for service in SERVICES:
+        url = f"http://127.0.0.1:{service.port(base=options.http_port_base)}"
+        lines.append(f"  {service.name:<13} {url:<24} database {service.database}")
+    lines += [
+        "",
+        f"  broker        {broker}",
+        f"  PostgreSQL    {postgres.description}",
+        f"  logs          {logs_dir(options.data_dir)}/<service>.log",
+        f"  tokens        {tokens.source}",
+    ]
+    if tokens.dev_token:
+        lines.append(f"  dev token     {tokens.dev_token}   (all roles; curl -H 'Authorization: Bearer ...')")
+    lines += ["", "Press Ctrl-C to stop."]
+    return "\n".join(lines)
+
+
+class Shutdown:
+    """First signal: stop gracefully. Second: stop now (children are killed without grace)."""
+
+    def __init__(self, report: Report) -> None:
+        self.requested = asyncio.Event()
+        self.forced = asyncio.Event()
+        self._report = report
+
+    def on_signal(self, signum: int) -> None:
+        if self.requested.is_set():
+            self._report("second signal: killing the services now")
+            self.forced.set()
+            return
+        self._report(f"{signal.Signals(signum).name} received: stopping (again to kill at once)")
+        self.requested.set()
+
+
+@dataclass
+class _Running:
+    """What this `vip up` started, so that it is stopped whatever failed half-way."""
+
+    embedded: EmbeddedPostgres | None = None
+    broker: TansuBroker | None = None
+    supervisor: Supervisor | None = None
+
+    async def stop(self, *, grace_s: float, force: asyncio.Event, report: Report) -> None:
+        if self.supervisor is not None:
+            await self.supervisor.stop(grace_s=grace_s, force=force)
+        if self.broker is not None:
+            self.broker.stop()
+        if self.embedded is not None:
+            await asyncio.to_thread(self.embedded.stop)
+        _reap_leftovers(report)
+
+
+async def _start_postgres(
+    running: _Running, *, options: UpOptions, environ: Mapping[str, str], report: Report
+) -> PostgresTarget:
+    postgres: PostgresTarget | None = postgres_from_env(environ)
+    if postgres is None:
+        running.embedded = EmbeddedPostgres()
+        report("starting embedded PostgreSQL ...")
+        await asyncio.to_thread(running.embedded.start, postgres_dir(options.data_dir))
+        postgres = running.embedded
+    try:
+        await postgres.create_databases(s.database for s in SERVICES)
+    except (OSError, SQLAlchemyError) as exc:
+        raise StartupError(f"cannot create the databases on {postgres.description}: {exc}") from exc
+    return postgres
+
+
+async def _start_broker(
+    running: _Running, *, options: UpOptions, environ: Mapping[str, str], report: Report, registry: PidRegistry
+) -> tuple[str, bool | None]:
+    """Bootstrap servers and the idempotence to impose (None: leave the services' default)."""
+    bootstrap_servers = environ.get(KAFKA_BOOTSTRAP_VAR)
+    kafka_idempotence: bool | None = None
+    if not bootstrap_servers:
+        running.broker = TansuBroker(log_dir=logs_dir(options.data_dir))
+        report(f"starting the Tansu broker on 127.0.0.1:{options.broker_port} ...")
+        await asyncio.to_thread(running.broker.start, options.broker_port)
+        if running.broker.pid is not None:
+            registry.record("tansu", running.broker.pid)
+        bootstrap_servers, kafka_idempotence = running.broker.bootstrap_servers, False
+    await _ensure_topics(bootstrap_servers)
+    return bootstrap_servers, kafka_idempotence
+
+
+async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[str, str]) -> int:
+    """Start everything, wait for a signal, stop everything; the exit status."""
+    shutdown = Shutdown(report)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, shutdown.on_signal, signum)
+    running = _Running()
+    try:
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        tokens = load_or_create_tokens(path=tokens_file(options.data_dir), environ=environ)
+        registry = PidRegistry(options.data_dir / "run" / "children.json")
+        registry.stop_orphans(report=report)
+        check_can_start(options)
+        postgres = await _start_postgres(running, options=options, environ=environ, report=report)
+        bootstrap_servers, kafka_idempotence = await _start_broker(
+            running, options=options, environ=environ, report=report, registry=registry
+        )
+        if shutdown.requested.is_set():
+            return 130
+        specs = child_specs(
+            options=options,
+            postgres=postgres,
+            bootstrap_servers=bootstrap_servers,
+            kafka_idempotence=kafka_idempotence,
+            tokens=tokens,
+            base_env=environ,
+        )
+        running.supervisor = Supervisor(specs, report=report, on_spawn=registry.record)
+        await running.supervisor.start()
+        report("waiting for the services to be ready ...")
+        ready = wait_ready(children=running.supervisor.children, options=options)
+        if not await _unless_shutdown(ready, shutdown):
+            return 130
+        kind = "embedded Tansu, memory only" if running.broker else "external"
+        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens))
+        await shutdown.requested.wait()
+        return 0
+    except (StartupError, LaunchError, TokenFormatError) as exc:
+        report(f"vip up: {exc}")
+        return 1
+    finally:
+        await running.stop(grace_s=options.stop_grace_s, force=shutdown.forced, report=report)
+        report("stopped.")
+
+
+async def _ensure_topics(bootstrap_servers: str) -> None:
+    from aiokafka.errors import KafkaError
+
+    from shared.kafka import ensure_topics
+    from shared.topics import all_topics
+
+    try:
+        await ensure_topics(bootstrap_servers=bootstrap_servers, topics=all_topics(), partitions=8)
+    except KafkaError as exc:
+        raise StartupError(f"cannot create topics on {bootstrap_servers}: {exc!r}") from exc
+
+
+async def _unless_shutdown(work: Coroutine[Any, Any, None], shutdown: Shutdown) -> bool:
+    """Run `work` until it finishes (True) or a shutdown is requested first (False)."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(shutdown.requested.wait())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+    if not task.done():
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    task.result()  # re-raises a failure of the work
+    return True
+
+
+def _reap_leftovers(report: Report) -> None:
+    """Anything still below us at this point is a bug somewhere; say so and kill it."""
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            report(f"killing leftover process {process.pid} {process.name()}")
+            process.kill()
+        except psutil.NoSuchProcess:
+            continue  # exited between the listing and now: nothing left to do
+
+
+@click.command("up")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_DATA_DIR,
+    envvar="VIP_DATA_DIR",
+    show_default=True,
+    help="PostgreSQL data, logs and tokens.env (env VIP_DATA_DIR); kept between runs.",
+)
+@click.option("--broker-port", type=int, default=DEFAULT_BROKER_PORT, show_default=True)
+@click.option("--http-port-base", type=int, default=DEFAULT_HTTP_PORT_BASE, show_default=True)
+@click.option("--ready-timeout", type=float, default=120.0, show_default=True, help="Seconds to wait for /readyz.")
+def up_command(data_dir: Path, broker_port: int, http_port_base: int, ready_timeout: float) -> None:
+    """Run the whole platform on this machine until Ctrl-C.
+
+    Starts an embedded PostgreSQL (or uses VIP_POSTGRES_URL) and the embedded Tansu broker (or uses
+    VIP_KAFKA_BOOTSTRAP_SERVERS), creates the databases and topics, then runs scoring, tiering,
+    assignment and entitlements on ports base+0..3 and restarts any that exits. API tokens come from
+    VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run).
+    """
+    options = UpOptions(
+        data_dir=data_dir.resolve(),
+        broker_port=broker_port,
+        http_port_base=http_port_base,
+        ready_timeout_s=ready_timeout,
+    )
+    code = asyncio.run(run_platform(options, report=lambda text: click.echo(text, err=False), environ=os.environ))
+    sys.exit(code)

@@ -1,0 +1,301 @@
+"""Tier rules (rules.md section 4): which standard applies, which tier, and why.
+
+Pure functions over frozen values: no I/O, no clock. A customer's tiering state is folded one input
+at a time (a score, a legacy roster entry, an honorary grant, a daily run); each fold re-decides the
+tier from the latest score and yields a `TierDecision` only when what a user sees changes.
+
+Invariants:
+- thresholds are inclusive lower bounds; every number comes from the ruleset;
+- the effective tier is the higher of the computed tier and the honorary tier;
+- a customer VIP under the legacy standard on the day before cutover keeps that standard until the
+  first score on or after cutover whose standard premium is below legacy Gold, then uses the 2015
+  standard for good. That fall is tracked for every customer, on the roster or not, so a roster entry
+  that arrives after the scores still yields the standard it would have yielded had it come first;
+- a score whose revision is not above the last one applied has no effect.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+
+from services.tiering.reasons import explain
+from shared.events.values import Channel, Standard, Tier
+from shared.ruleset import Ruleset
+
+ZERO = Decimal("0.00")
+DAILY_RUN = "daily_run"
+HONORARY = "honorary"
+LEGACY_ROSTER = "legacy_vip_imported"
+
+_TIERS_DESCENDING = (Tier.DIAMOND, Tier.PLATINUM, Tier.GOLD)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Score:
+    """What tiering reads of a `CustomerScored`: counted points under both standards."""
+
+    as_of: date
+    points: Decimal
+    standard_premium: Decimal
+    serving_channel: Channel | None
+    trigger: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LegacyStanding:
+    """What is known of the customer's VIP status under the legacy standard."""
+
+    vip_before_cutover: bool = False
+    """Per the latest score dated before cutover: its standard premium reached legacy Gold."""
+    on_roster: bool = False
+    roster_since: date | None = None
+    fell_below_after_cutover: bool = False
+    """Some score dated on or after cutover had a standard premium below legacy Gold."""
+
+    @property
+    def held_at_cutover(self) -> bool:
+        return self.vip_before_cutover or self.on_roster
+
+    @property
+    def keeps_legacy(self) -> bool:
+        return self.held_at_cutover and not self.fell_below_after_cutover
+
+
+@dataclass(frozen=True, kw_only=True)
+class Honorary:
+    """An honorary tier (rules.md section 5); it lapses on `expires_on` (that day excluded)."""
+
+    tier: Tier
+    expires_on: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return self.expires_on is None or day < self.expires_on
+
+
+@dataclass(frozen=True, kw_only=True)
+class TierDecision:
+    tier: Tier | None
+    """The effective tier: the higher of `computed_tier` and `honorary_tier`."""
+    computed_tier: Tier | None
+    honorary_tier: Tier | None
+    previous_tier: Tier | None
+    standard: Standard
+    points: Decimal
+    """The figure held against the thresholds of `standard`: 2015 points or legacy standard premium."""
+    vip_since: date | None
+    effective_at: date
+    serving_channel: Channel | None
+    trigger: str
+    ruleset_version: str
+    reason: str
+
+    def shows_change_from(self, previous: "TierDecision | None") -> bool:
+        """Whether a user would see a difference: only such decisions are published and stored."""
+        if previous is None:
+            return True
+        return _visible(self) != _visible(previous)
+
+
+def _visible(decision: TierDecision) -> tuple[object, ...]:
+    return (
+        decision.tier,
+        decision.computed_tier,
+        decision.honorary_tier,
+        decision.standard,
+        decision.points,
+        decision.serving_channel,
+        decision.vip_since,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomerTiering:
+    """Everything tiering remembers of one customer."""
+
+    score: Score | None = None
+    score_revision: int = 0
+    legacy: LegacyStanding = field(default_factory=LegacyStanding)
+    honorary: Honorary | None = None
+    shown: TierDecision | None = None
+    """The last decision published for the customer."""
+
+    @property
+    def due_on(self) -> date | None:
+        """The next date a daily run has something to do for this customer (honorary expiry)."""
+        return self.honorary.expires_on if self.honorary is not None else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    state: CustomerTiering
+    decision: TierDecision | None
+    """Set only when the visible state changed: publish it and store it in the history."""
+    stale: bool = False
+
+
+# --- the rules --------------------------------------------------------------------------------------
+
+
+def tier_for(points: Decimal, standard: Standard, ruleset: Ruleset) -> Tier | None:
+    """The highest tier whose lower bound (inclusive) `points` reaches, or None below Gold."""
+    thresholds = ruleset.thresholds[standard]
+    return next((tier for tier in _TIERS_DESCENDING if points >= thresholds.lower_bound(tier)), None)
+
+
+def higher_tier(first: Tier | None, second: Tier | None) -> Tier | None:
+    if first is None:
+        return second
+    if second is None:
+        return first
+    return first if first.rank >= second.rank else second
+
+
+def standard_for(*, as_of: date, legacy: LegacyStanding, ruleset: Ruleset) -> Standard:
+    """Before cutover everybody is judged on legacy; after it, only those who keep it."""
+    if as_of < ruleset.cutover_date or legacy.keeps_legacy:
+        return Standard.LEGACY
+    return Standard.Y2015
+
+
+def legacy_after_score(legacy: LegacyStanding, *, score: Score, ruleset: Ruleset) -> LegacyStanding:
+    legacy_gold = ruleset.thresholds[Standard.LEGACY].gold
+    if score.as_of < ruleset.cutover_date:
+        return replace(legacy, vip_before_cutover=score.standard_premium >= legacy_gold)
+    if score.standard_premium < legacy_gold:
+        return replace(legacy, fell_below_after_cutover=True)
+    return legacy
+
+
+def decide_tier(
+    *,
+    score: Score | None,
+    legacy: LegacyStanding,
+    honorary_tier: Tier | None,
+    previous: TierDecision | None,
+    trigger: str,
+    as_of: date,
+    ruleset: Ruleset,
+) -> TierDecision:
+    """The tier the customer holds as of `as_of`, from their latest score (None: not scored yet).
+
+    Upgrades and downgrades alike take effect on `as_of`: scoring leaves pending points out until
+    cooling-off ends, so a score never carries an upgrade before it may count.
+    """
+    standard = standard_for(as_of=as_of, legacy=legacy, ruleset=ruleset)
+    points = _points_under(standard, score=score)
+    computed = tier_for(points, standard, ruleset)
+    tier = higher_tier(computed, honorary_tier)
+    return TierDecision(
+        tier=tier,
+        computed_tier=computed,
+        honorary_tier=honorary_tier,
+        previous_tier=previous.tier if previous is not None else None,
+        standard=standard,
+        points=points,
+        vip_since=_vip_since(tier=tier, computed=computed, legacy=legacy, previous=previous, as_of=as_of),
+        effective_at=as_of,
+        serving_channel=score.serving_channel if score is not None else None,
+        trigger=trigger,
+        ruleset_version=ruleset.version,
+        reason=explain(
+            standard=standard,
+            points=points,
+            computed=computed,
+            honorary_tier=honorary_tier,
+            keeps_legacy=legacy.keeps_legacy,
+            held_legacy_at_cutover=legacy.held_at_cutover,
+            legacy_source="legacy roster" if legacy.on_roster else "history",
+            previous_standard=previous.standard if previous is not None else None,
+            standard_premium=score.standard_premium if score is not None else None,
+            trigger=trigger,
+            as_of=as_of,
+            ruleset=ruleset,
+        ),
+    )
+
+
+def _points_under(standard: Standard, *, score: Score | None) -> Decimal:
+    if score is None:
+        return ZERO
+    return score.standard_premium if standard is Standard.LEGACY else score.points
+
+
+def _vip_since(
+    *,
+    tier: Tier | None,
+    computed: Tier | None,
+    legacy: LegacyStanding,
+    previous: TierDecision | None,
+    as_of: date,
+) -> date | None:
+    """VIP began on the first decision with a tier and ends with the first without one.
+
+    A roster entry dates a legacy customer's VIP status back to its `since`: while they keep the
+    legacy standard and reach its Gold they have been VIP without a break since then.
+    """
+    if tier is None:
+        return None
+    since = previous.vip_since if previous is not None and previous.vip_since is not None else as_of
+    if computed is not None and legacy.keeps_legacy and legacy.roster_since is not None:
+        since = min(since, legacy.roster_since)
+    return since
+
+
+# --- folding inputs into the state ------------------------------------------------------------------
+
+
+def apply_score(state: CustomerTiering, *, score: Score, revision: int, ruleset: Ruleset) -> Outcome:
+    """A new score re-decides the tier at `score.as_of`; a stale revision changes nothing."""
+    if revision <= state.score_revision:
+        return Outcome(state=state, decision=None, stale=True)
+    state = replace(
+        state,
+        score=score,
+        score_revision=revision,
+        legacy=legacy_after_score(state.legacy, score=score, ruleset=ruleset),
+    )
+    return _redecide(state, trigger=score.trigger, as_of=score.as_of, ruleset=ruleset)
+
+
+def apply_legacy_roster(state: CustomerTiering, *, since: date, as_of: date, ruleset: Ruleset) -> Outcome:
+    """The customer was VIP under the legacy standard before cutover, whenever the entry arrives.
+
+    Without a score there is nothing to hold against the thresholds yet: the entry is remembered
+    and the first score decides. A decision it causes is effective no earlier than the latest score.
+    """
+    earliest = since if state.legacy.roster_since is None else min(since, state.legacy.roster_since)
+    state = replace(state, legacy=replace(state.legacy, on_roster=True, roster_since=earliest))
+    if state.score is None:
+        return Outcome(state=state, decision=None)
+    effective = max(as_of, state.score.as_of)
+    return _redecide(state, trigger=LEGACY_ROSTER, as_of=effective, ruleset=ruleset)
+
+
+def apply_honorary(state: CustomerTiering, *, honorary: Honorary | None, as_of: date, ruleset: Ruleset) -> Outcome:
+    """Grant (or, with None, revoke) an honorary tier from `as_of` on."""
+    state = replace(state, honorary=honorary)
+    return _redecide(state, trigger=HONORARY, as_of=as_of, ruleset=ruleset)
+
+
+def apply_daily_run(state: CustomerTiering, *, as_of: date, ruleset: Ruleset) -> Outcome:
+    """Make the time-driven changes due on or before `as_of`; nothing happens unless one is due."""
+    if state.honorary is None or state.honorary.active_on(as_of):
+        return Outcome(state=state, decision=None)
+    state = replace(state, honorary=None)
+    return _redecide(state, trigger=DAILY_RUN, as_of=as_of, ruleset=ruleset)
+
+
+def _redecide(state: CustomerTiering, *, trigger: str, as_of: date, ruleset: Ruleset) -> Outcome:
+    honorary = state.honorary if state.honorary is not None and state.honorary.active_on(as_of) else None
+    decision = decide_tier(
+        score=state.score,
+        legacy=state.legacy,
+        honorary_tier=honorary.tier if honorary is not None else None,
+        previous=state.shown,
+        trigger=trigger,
+        as_of=as_of,
+        ruleset=ruleset,
+    )
+    if not decision.shows_change_from(state.shown):
+        return Outcome(state=state, decision=None)
+    return Outcome(state=replace(state, shown=decision), decision=decision)

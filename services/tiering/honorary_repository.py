@@ -1,0 +1,216 @@
+"""Statements over honorary applications, their step decisions and endings.
+
+Decisions and endings are only ever inserted (the database refuses anything else, migration 0002);
+an application's `state` and `next_step` columns are an index of that trail, rewritten from the
+domain's `Application.state` after each insert.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.tiering.honorary import (
+    CHAIN,
+    Application,
+    Ending,
+    EndingKind,
+    State,
+    Step,
+    StepDecision,
+    Verdict,
+)
+from services.tiering.tables import honorary_applications, honorary_decisions, honorary_endings
+from shared.events.values import Tier
+
+
+def _decision(row: Any) -> StepDecision:
+    return StepDecision(
+        step=Step(row.step),
+        decided_by=row.decided_by,
+        verdict=Verdict(row.verdict),
+        comment=row.comment,
+        decided_at=row.decided_at,
+    )
+
+
+def _ending(row: Any) -> Ending:
+    return Ending(
+        kind=EndingKind(row.kind),
+        ended_by=row.ended_by,
+        comment=row.comment,
+        effective_on=row.effective_on,
+        recorded_at=row.recorded_at,
+    )
+
+
+class HonoraryRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, application: Application) -> bool:
+        """Insert a newly filed application; False when the customer already has an open one."""
+        result = await self._connection.execute(
+            insert(honorary_applications)
+            .values(
+                id=application.id,
+                customer_id=application.customer_id,
+                tier=application.tier.value,
+                reason=application.reason,
+                expires_on=application.expires_on,
+                filed_by=application.filed_by,
+                filed_at=application.filed_at,
+                state=application.state.value,
+                next_step=_step_value(application),
+            )
+            .on_conflict_do_nothing(
+                index_elements=[honorary_applications.c.customer_id], index_where=text("state = 'pending'")
+            )
+        )
+        return result.rowcount == 1
+
+    async def open_for(self, customer_id: str) -> str | None:
+        """The id of the customer's application still in the chain, if any."""
+        found: str | None = await self._connection.scalar(
+            select(honorary_applications.c.id).where(
+                honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.PENDING
+            )
+        )
+        return found
+
+    async def granted_for(self, customer_id: str) -> Application | None:
+        """The customer's application whose grant is in force, locked for this transaction."""
+        found: str | None = await self._connection.scalar(
+            select(honorary_applications.c.id)
+            .where(
+                honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.APPROVED
+            )
+            .with_for_update()
+        )
+        return await self.get(found, lock=True) if found is not None else None
+
+    async def get(self, application_id: str, *, lock: bool) -> Application | None:
+        """One application with its trail; `lock` serialises every decision on it."""
+        statement = select(honorary_applications).where(honorary_applications.c.id == application_id)
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self._connection.execute(statement)).one_or_none()
+        if row is None:
+            return None
+        return (await self._with_trails([row]))[0]
+
+    async def listing(
+        self, *, state: State | None, step: Step | None, customer_id: str | None, limit: int
+    ) -> list[Application]:
+        """Applications oldest first (what waits longest comes first), each with its trail."""
+        statement = select(honorary_applications).order_by(
+            honorary_applications.c.filed_at, honorary_applications.c.id
+        )
+        if state is not None:
+            statement = statement.where(honorary_applications.c.state == state.value)
+        if step is not None:
+            statement = statement.where(honorary_applications.c.next_step == step.value)
+        if customer_id is not None:
+            statement = statement.where(honorary_applications.c.customer_id == customer_id)
+        rows = list(await self._connection.execute(statement.limit(limit)))
+        return await self._with_trails(rows)
+
+    async def waiting_per_step(self) -> dict[Step, int]:
+        """How many applications wait at each step of the chain (every step listed, zeros too)."""
+        rows = await self._connection.execute(
+            select(honorary_applications.c.next_step, func.count())
+            .where(honorary_applications.c.state == State.PENDING)
+            .group_by(honorary_applications.c.next_step)
+        )
+        counts = {Step(step): count for step, count in rows}
+        return {step: counts.get(step, 0) for step in CHAIN}
+
+    async def expiring_on_or_before(self, as_of: date, *, limit: int) -> list[str]:
+        """Grants in force whose expiry has come by `as_of`, through the partial expiry index."""
+        rows = await self._connection.execute(
+            select(honorary_applications.c.id)
+            .where(
+                honorary_applications.c.state == State.APPROVED,
+                honorary_applications.c.expires_on <= as_of,
+            )
+            .order_by(honorary_applications.c.expires_on, honorary_applications.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows.scalars())
+
+    async def record_decision(self, application: Application, decision: StepDecision) -> None:
+        """Append a step's decision; follow with `index_state` of the application that includes it."""
+        await self._connection.execute(
+            insert(honorary_decisions).values(
+                application_id=application.id,
+                step_number=decision.step.number,
+                step=decision.step.value,
+                decided_by=decision.decided_by,
+                role=decision.step.role,
+                verdict=decision.verdict.value,
+                comment=decision.comment,
+                decided_at=decision.decided_at,
+            )
+        )
+
+    async def record_ending(self, application: Application, ending: Ending) -> None:
+        await self._connection.execute(
+            insert(honorary_endings).values(
+                application_id=application.id,
+                kind=ending.kind.value,
+                ended_by=ending.ended_by,
+                comment=ending.comment,
+                effective_on=ending.effective_on,
+                recorded_at=ending.recorded_at,
+            )
+        )
+
+    async def index_state(self, application: Application) -> None:
+        """Store the state the trail now implies (the only columns of an application that change)."""
+        await self._connection.execute(
+            update(honorary_applications)
+            .where(honorary_applications.c.id == application.id)
+            .values(state=application.state.value, next_step=_step_value(application), updated_at=func.now())
+        )
+
+    async def _with_trails(self, rows: Sequence[Any]) -> list[Application]:
+        ids = [row.id for row in rows]
+        if not ids:
+            return []
+        decisions: dict[str, list[StepDecision]] = defaultdict(list)
+        for row in await self._connection.execute(
+            select(honorary_decisions)
+            .where(honorary_decisions.c.application_id.in_(ids))
+            .order_by(honorary_decisions.c.application_id, honorary_decisions.c.step_number)
+        ):
+            decisions[row.application_id].append(_decision(row))
+        endings = {
+            row.application_id: _ending(row)
+            for row in await self._connection.execute(
+                select(honorary_endings).where(honorary_endings.c.application_id.in_(ids))
+            )
+        }
+        return [
+            Application(
+                id=row.id,
+                customer_id=row.customer_id,
+                tier=Tier(row.tier),
+                reason=row.reason,
+                expires_on=row.expires_on,
+                filed_by=row.filed_by,
+                filed_at=row.filed_at,
+                decisions=tuple(decisions[row.id]),
+                ending=endings.get(row.id),
+            )
+            for row in rows
+        ]
+
+
+def _step_value(application: Application) -> str | None:
+    step = application.next_step
+    return step.value if step is not None else None

@@ -1,0 +1,183 @@
+"""The honorary workflow in one transaction each: file, decide, revoke, expire.
+
+Each function runs inside `Transactions.begin()` and raises a `Refused` (nothing is written then).
+The rules are in `honorary.py`; the tier itself is changed through `handlers.set_honorary`, so a
+grant or revocation goes into the tier history and out as `TierDecided` with trigger `honorary`.
+Expiry changes the tier through the daily run (`handlers.run_daily`); here it only closes the grant.
+"""
+
+import uuid
+from datetime import date, datetime
+
+from services.tiering.domain import Honorary
+from services.tiering.handlers import set_honorary
+from services.tiering.honorary import (
+    Application,
+    Conflict,
+    NotFound,
+    Step,
+    Verdict,
+    check_filing,
+    decide,
+    expiry_due,
+    grants,
+    revoke,
+    superseded,
+    with_decision,
+    with_ending,
+)
+from services.tiering.repository import TieringUnitOfWork
+from shared.events.ids import derive_event_id
+
+
+def new_application_id() -> str:
+    return f"HA{uuid.uuid4().hex[:20].upper()}"
+
+
+async def file_application(
+    uow: TieringUnitOfWork,
+    *,
+    customer_id: str,
+    tier: str,
+    reason: str | None,
+    expires_on: date | None,
+    user_id: str,
+    as_of: date,
+    at: datetime,
+) -> Application:
+    filing = check_filing(
+        customer_id=customer_id,
+        tier=tier,
+        reason=reason,
+        expires_on=expires_on,
+        as_of=as_of,
+        open_application_id=await uow.honorary.open_for(customer_id),
+    )
+    application = Application(
+        id=new_application_id(),
+        customer_id=filing.customer_id,
+        tier=filing.tier,
+        reason=filing.reason,
+        expires_on=filing.expires_on,
+        filed_by=user_id,
+        filed_at=at,
+    )
+    if not await uow.honorary.add(application):
+        raise Conflict(f"customer {customer_id} already has an open honorary application")
+    return application
+
+
+async def decide_step(
+    uow: TieringUnitOfWork,
+    *,
+    application_id: str,
+    user_id: str,
+    roles: frozenset[str],
+    verdict: Verdict,
+    comment: str | None,
+    expected_step: Step | None,
+    as_of: date,
+    at: datetime,
+) -> Application:
+    """Decide the step now waiting; the last approval grants the honorary tier and publishes it."""
+    application = await _locked(uow, application_id)
+    decision = decide(
+        application,
+        user_id=user_id,
+        roles=roles,
+        verdict=verdict,
+        comment=comment,
+        expected_step=expected_step,
+        as_of=as_of,
+        decided_at=at,
+    )
+    application = with_decision(application, decision)
+    await uow.honorary.record_decision(application, decision)
+    if grants(application):
+        await _supersede_grant_in_force(uow, by=application, as_of=as_of, at=at)
+        await uow.honorary.index_state(application)
+        uow.publish(
+            await set_honorary(
+                uow,
+                customer_id=application.customer_id,
+                honorary=Honorary(tier=application.tier, expires_on=application.expires_on),
+                as_of=as_of,
+                cause_id=derive_event_id("honorary", application.id, "granted"),
+                occurred_at=at,
+            )
+        )
+    else:
+        await uow.honorary.index_state(application)
+    return application
+
+
+async def revoke_grant(
+    uow: TieringUnitOfWork,
+    *,
+    application_id: str | None = None,
+    customer_id: str | None = None,
+    user_id: str,
+    comment: str | None,
+    as_of: date,
+    at: datetime,
+) -> Application:
+    """End a grant in force, named by its application or by its customer; the tier is re-decided."""
+    if application_id is not None:
+        application = await _locked(uow, application_id)
+    else:
+        found = await uow.honorary.granted_for(customer_id or "")
+        if found is None:
+            raise NotFound(f"customer {customer_id} holds no honorary status to revoke")
+        application = found
+    ending = revoke(application, user_id=user_id, comment=comment, as_of=as_of, at=at)
+    application = with_ending(application, ending)
+    await uow.honorary.record_ending(application, ending)
+    await uow.honorary.index_state(application)
+    uow.publish(
+        await set_honorary(
+            uow,
+            customer_id=application.customer_id,
+            honorary=None,
+            as_of=as_of,
+            cause_id=derive_event_id("honorary", application.id, "revoked"),
+            occurred_at=at,
+        )
+    )
+    return application
+
+
+async def expire_grants(uow: TieringUnitOfWork, *, as_of: date, limit: int, at: datetime) -> int:
+    """One batch of the daily run: close grants whose expiry has come. Returns how many were looked at.
+
+    The tier itself lapses in `handlers.run_daily` (the customer's `next_due_on` is the same date).
+    """
+    due = await uow.honorary.expiring_on_or_before(as_of, limit=limit)
+    for application_id in due:
+        application = await _locked(uow, application_id)
+        ending = expiry_due(application, as_of=as_of, at=at)
+        if ending is None:
+            continue
+        application = with_ending(application, ending)
+        await uow.honorary.record_ending(application, ending)
+        await uow.honorary.index_state(application)
+    return len(due)
+
+
+async def _supersede_grant_in_force(uow: TieringUnitOfWork, *, by: Application, as_of: date, at: datetime) -> None:
+    """A new grant replaces the customer's grant in force, which is closed (and recorded) first."""
+    previous = await uow.honorary.granted_for(by.customer_id)
+    if previous is None or previous.id == by.id:
+        return
+    ending = superseded(previous, by=by.id, as_of=as_of, at=at)
+    if ending is None:
+        return
+    previous = with_ending(previous, ending)
+    await uow.honorary.record_ending(previous, ending)
+    await uow.honorary.index_state(previous)
+
+
+async def _locked(uow: TieringUnitOfWork, application_id: str) -> Application:
+    application = await uow.honorary.get(application_id, lock=True)
+    if application is None:
+        raise NotFound(f"no honorary application {application_id}")
+    return application

@@ -1,0 +1,117 @@
+"""docker-compose.yml checked statically (no Docker engine in CI): the parts the platform relies on."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from cli.layout import SERVICES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _service(compose: dict[str, Any], name: str) -> dict[str, Any]:
+    services = compose["services"]
+    assert name in services, f"no {name} service in docker-compose.yml"
+    service = services[name]
+    assert isinstance(service, dict)
+    return service
+
+
+def _command(service: dict[str, Any]) -> list[str]:
+    command = service["command"]
+    return command.split() if isinstance(command, str) else [str(part) for part in command]
+
+
+def _env(service: dict[str, Any]) -> dict[str, str]:
+    environment = service.get("environment", {})
+    if isinstance(environment, list):
+        return dict(entry.split("=", 1) for entry in environment)
+    return {key: str(value) for key, value in environment.items()}
+
+
+def test_kafka_runs_in_kraft_mode_without_zookeeper(compose: dict[str, Any]) -> None:
+    kafka = _service(compose, "kafka")
+    assert kafka["image"].startswith("apache/kafka")
+    env = _env(kafka)
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert "KAFKA_CONTROLLER_QUORUM_VOTERS" in env
+    assert not any("zookeeper" in name.lower() for name in compose["services"])
+    assert not any("ZOOKEEPER" in name for name in env)
+    assert "healthcheck" in kafka
+
+
+def test_kafka_advertises_a_listener_the_services_can_reach(compose: dict[str, Any]) -> None:
+    env = _env(_service(compose, "kafka"))
+    advertised = env["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    bootstrap = _env(_service(compose, "scoring"))["VIP_KAFKA_BOOTSTRAP_SERVERS"]
+    assert any(listener.endswith(f"//{bootstrap}") for listener in advertised), (advertised, bootstrap)
+
+
+def test_postgres_init_script_creates_one_database_per_service(compose: dict[str, Any]) -> None:
+    postgres = _service(compose, "postgres")
+    assert postgres["image"].startswith("postgres")
+    mounts = [volume for volume in postgres["volumes"] if "docker-entrypoint-initdb.d" in volume]
+    assert mounts, "init.sql is not mounted into /docker-entrypoint-initdb.d"
+    host_path = mounts[0].split(":")[0]
+    sql = (ROOT / host_path).read_text(encoding="utf-8")
+    created = set(re.findall(r"CREATE\s+DATABASE\s+\"?(\w+)\"?", sql, flags=re.IGNORECASE))
+    assert created == {service.database for service in SERVICES}
+    assert "healthcheck" in postgres
+
+
+@pytest.mark.parametrize("layout", SERVICES, ids=lambda layout: layout.name)
+def test_each_service_runs_its_module_with_its_settings(compose: dict[str, Any], layout: Any) -> None:
+    service = _service(compose, layout.name)
+    assert _command(service) == ["python", "-m", layout.module]
+    env = _env(service)
+    port = layout.port(base=8001)
+    assert env["VIP_HTTP_PORT"] == str(port)
+    assert env["VIP_HTTP_HOST"] == "0.0.0.0"
+    assert env["VIP_KAFKA_IDEMPOTENCE"] == "true"
+    assert env["VIP_API_TOKENS"].startswith("${VIP_API_TOKENS")
+    assert env["VIP_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert env["VIP_DATABASE_URL"].endswith(f"@postgres:5432/{layout.database}")
+    assert env["VIP_KAFKA_BOOTSTRAP_SERVERS"].startswith("kafka:")
+    assert any(str(mapping).endswith(f"{port}:{port}") for mapping in service["ports"])
+    assert f"{port}/readyz" in " ".join(service["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("layout", SERVICES, ids=lambda layout: layout.name)
+def test_each_service_waits_for_healthy_kafka_and_postgres(compose: dict[str, Any], layout: Any) -> None:
+    depends_on = _service(compose, layout.name)["depends_on"]
+    assert depends_on["kafka"]["condition"] == "service_healthy"
+    assert depends_on["postgres"]["condition"] == "service_healthy"
+
+
+def test_services_share_one_image_built_from_an_existing_dockerfile(compose: dict[str, Any]) -> None:
+    builds = {
+        (service["build"]["context"], service["build"]["dockerfile"], service["image"])
+        for service in (_service(compose, layout.name) for layout in SERVICES)
+    }
+    assert len(builds) == 1
+    context, dockerfile, _image = builds.pop()
+    path = ROOT / context / dockerfile
+    assert path.is_file(), f"{path} does not exist"
+    text = path.read_text(encoding="utf-8")
+    assert re.search(r"^FROM python:3\.11-slim", text, flags=re.MULTILINE)
+    assert "pip install -e" in text
+    users = re.findall(r"^USER\s+(\S+)", text, flags=re.MULTILINE)
+    assert users and users[-1] not in ("root", "0"), "the image must not run as root"
+
+
+def test_topics_are_created_before_the_services_start(compose: dict[str, Any]) -> None:
+    topics = _service(compose, "topics")
+    assert "ensure_topics" in " ".join(_command(topics))
+    for layout in SERVICES:
+        condition = _service(compose, layout.name)["depends_on"]["topics"]["condition"]
+        assert condition == "service_completed_successfully"
