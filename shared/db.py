@@ -7,7 +7,7 @@ nothing is ever published that was not committed.
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -42,6 +42,16 @@ class UnitOfWork:
         """The event being handled is older than the state already applied: recorded, no effect."""
         self.stale_events += 1
 
+    async def prepare(self, events: Sequence[Any]) -> None:
+        """Load in bulk, before the handlers run, what they will read for this batch of events.
+
+        A service whose repositories keep what they load (an identity map for the transaction)
+        turns a statement per event into a statement per batch; the default loads nothing.
+        """
+
+    async def flush(self) -> None:
+        """Write in bulk what the repositories buffered; runs once, just before the commit."""
+
     def publish(self, events: Sequence[InternalEvent]) -> None:
         """Queue events for the outbox; they are written in this transaction, at its end."""
         self._published.extend(events)
@@ -75,6 +85,7 @@ class Transactions(Generic[U]):
         async with self.engine.begin() as connection:
             unit_of_work = self._make_unit_of_work(connection)
             yield unit_of_work
+            await unit_of_work.flush()
             published = unit_of_work.published
             if published:
                 await append_to_outbox(connection, published)

@@ -13,7 +13,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import ops
 from shared.auth import parse_api_tokens
 from shared.failures import describe, is_transient
 from shared.runtime import ServiceRuntime
@@ -29,6 +31,51 @@ def _route_template(request: Request) -> str:
         if match == Match.FULL:
             return str(getattr(route, "path", "unmatched"))
     return "unmatched"
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _StreamedBodyLimit:
+    """Caps a request body sent without Content-Length (chunked): counted as it arrives, 413 past the cap.
+
+    A body with a Content-Length is refused before it is read (in `measure`); a chunked one can only
+    be counted while the route reads it.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == b"content-length" for name, _ in scope["headers"]):
+            await self._app(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, counted_receive, watched_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            response = JSONResponse({"detail": f"request body over {self._max_bytes} bytes"}, status_code=413)
+            await response(scope, receive, send)
 
 
 def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
@@ -66,6 +113,10 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
         metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.http_seconds.labels(request.method, route).observe(time.perf_counter() - started)
         return response
+
+    app.include_router(ops.router)
+
+    app.add_middleware(_StreamedBodyLimit, max_bytes=MAX_BODY_BYTES)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any, Generic
 
 from pydantic import TypeAdapter
 
+from shared import faults
 from shared.db import Transactions, U
 from shared.events.internal import InternalEvent
 from shared.inbox import claim_new_event_ids
@@ -74,6 +75,9 @@ async def process(
                 topic=topic,
                 event_ids=[item.event_id for item in batch if item.topic == topic],
             )
+        await unit_of_work.prepare(
+            [item.event for item in batch if item.event_id in unclaimed[item.topic]]
+        )
         for item in batch:
             if item.event_id not in unclaimed[item.topic]:
                 outcome.duplicates.append(item)
@@ -88,4 +92,6 @@ async def process(
                 unit_of_work.publish(await handler(item.event, unit_of_work))
             (outcome.stale if unit_of_work.stale_events > stale_before else outcome.applied).append(item)
         outcome.published = len(unit_of_work.published)
+        faults.crash_point("before_commit")
+    faults.crash_point("after_commit")
     return outcome

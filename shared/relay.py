@@ -16,6 +16,7 @@ from aiokafka.errors import KafkaError
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from shared import faults
 from shared.failures import describe, is_transient
 from shared.messaging_tables import OUTBOX
 from shared.metrics import ServiceMetrics
@@ -100,6 +101,7 @@ class OutboxRelay:
             ]
             for delivery in deliveries:
                 await delivery
+            faults.crash_point("after_send")
             await connection.execute(delete(OUTBOX).where(OUTBOX.c.id.in_([row.id for row in rows])))
             for row in rows:
                 self._metrics.events_published.labels(row.topic).inc()

@@ -68,5 +68,7 @@ async def _chunk(
         due = await uow.customers.due(as_of=as_of, after=after, limit=CHUNK_SIZE)
         if due:
             await uow.customers.lock(due)
+            await uow.policies.preload_holders(due)
+            await uow.customers.preload(due)
             uow.publish([await rescore(uow, customer_id, as_of=as_of, cause=cause) for customer_id in due])
     return due

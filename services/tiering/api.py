@@ -1,6 +1,6 @@
 """Tiering's HTTP API: how a customer's tier came about, and the daily run."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.tiering.domain import TierDecision
 from services.tiering.handlers import run_daily
+from services.tiering.honorary_workflow import expire_grants
 from services.tiering.repository import TieringUnitOfWork
 from shared.auth import Principal, require_roles
 from shared.db import Transactions
@@ -63,6 +64,9 @@ class DailyRunRequest(BaseModel):
 async def daily_run(body: DailyRunRequest, _: AdminOrOps, transactions: Db, request: Request) -> dict[str, Any]:
     """Makes every time-driven tier change due on or before `as_of` (honorary expiry); safe to run twice.
 
+    An honorary tier lapses in the customer's state and its grant is closed as `expired` in the
+    application's audit trail, in the same transaction.
+
     Due customers are found by date through an index, never by scanning every customer.
     """
     batch_size: int = request.app.state.runtime.settings.daily_run_batch_size
@@ -70,7 +74,10 @@ async def daily_run(body: DailyRunRequest, _: AdminOrOps, transactions: Db, requ
     while True:
         async with transactions.begin() as uow:
             looked_at, published = await run_daily(uow, as_of=body.as_of, limit=batch_size)
+            grants_looked_at = await expire_grants(
+                uow, as_of=body.as_of, limit=batch_size, at=datetime.now(UTC)
+            )
         changed += published
-        if looked_at < batch_size:
+        if looked_at < batch_size and grants_looked_at < batch_size:
             break
     return {"as_of": body.as_of.isoformat(), "changed": changed}

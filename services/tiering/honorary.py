@@ -238,12 +238,13 @@ def revoke(application: Application, *, user_id: str, comment: str | None, as_of
     """HQ customer service ends a grant in force; only an approved application can be revoked."""
     if application.state is not State.APPROVED:
         raise Conflict(
-            f"application {application.id} is {application.state.value}: only a granted honorary status "
-            "can be revoked"
+            f"application {application.id} is {application.state.value}: only a granted honorary status can be revoked"
         )
     if comment is None or not comment.strip():
         raise InvalidRequest("a revocation needs a comment saying why")
-    return Ending(kind=EndingKind.REVOKED, ended_by=user_id, comment=comment.strip(), effective_on=as_of, recorded_at=at)
+    return Ending(
+        kind=EndingKind.REVOKED, ended_by=user_id, comment=comment.strip(), effective_on=as_of, recorded_at=at
+    )
 
 
 def expiry_due(application: Application, *, as_of: date, at: datetime) -> Ending | None:

@@ -86,9 +86,7 @@ class HonoraryRepository:
         """The customer's application whose grant is in force, locked for this transaction."""
         found: str | None = await self._connection.scalar(
             select(honorary_applications.c.id)
-            .where(
-                honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.APPROVED
-            )
+            .where(honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.APPROVED)
             .with_for_update()
         )
         return await self.get(found, lock=True) if found is not None else None
@@ -107,9 +105,7 @@ class HonoraryRepository:
         self, *, state: State | None, step: Step | None, customer_id: str | None, limit: int
     ) -> list[Application]:
         """Applications oldest first (what waits longest comes first), each with its trail."""
-        statement = select(honorary_applications).order_by(
-            honorary_applications.c.filed_at, honorary_applications.c.id
-        )
+        statement = select(honorary_applications).order_by(honorary_applications.c.filed_at, honorary_applications.c.id)
         if state is not None:
             statement = statement.where(honorary_applications.c.state == state.value)
         if step is not None:

@@ -1,0 +1,65 @@
+"""How fast one service applies events on its own: `process()` over batches, no broker, no HTTP.
+
+    python bench/service_alone.py --events 5000 --batch 500
+
+Uses an embedded PostgreSQL in a temporary directory. Prints scoring's events/s for synthetic
+`new_business` events (the same generator as bench/pipeline.py).
+"""
+
+import argparse
+import asyncio
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+from bench.pipeline import synthetic_events
+from cli.local import EmbeddedPostgres
+from services.scoring import consumers
+from services.scoring.config import ScoringSettings
+from services.scoring.main import MIGRATIONS_DIR
+from services.scoring.repository import ScoringUnitOfWork
+from shared.db import Transactions, create_engine
+from shared.events.inbound import POLICY_EVENT_ADAPTER
+from shared.migrations import upgrade_to_head
+from shared.processing import Incoming, process
+from shared.ruleset import load_ruleset
+from shared.topics import POLICY_EVENTS
+
+
+async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None:
+    await postgres.create_databases(["bench_scoring"])
+    settings = ScoringSettings(database_url=postgres.database_url("bench_scoring"))
+    ruleset = load_ruleset(settings.ruleset_path)
+    transactions = Transactions(
+        engine=create_engine(settings=settings), make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset)
+    )
+    await upgrade_to_head(engine=transactions.engine, migrations_dir=MIGRATIONS_DIR)
+    handlers = consumers.routes()[0].handlers
+    items = [
+        Incoming(POLICY_EVENTS, 0, offset, key, value, POLICY_EVENT_ADAPTER.validate_json(value, strict=True))
+        for offset, (key, value) in enumerate(synthetic_events(events, run="S"))
+    ]
+    started = time.perf_counter()
+    for start in range(0, len(items), batch_size):
+        await process(
+            transactions=transactions, batch=items[start : start + batch_size],
+            handler_for=lambda item: handlers.get(item.event_type),
+        )
+    elapsed = time.perf_counter() - started
+    await transactions.engine.dispose()
+    print(f"scoring_alone_events_per_s={events / elapsed:.0f} ms_per_event={elapsed / events * 1000:.3f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=500)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vip-bench-") as scratch:
+        server = EmbeddedPostgres()
+        server.start(Path(scratch) / "pgdata")
+        try:
+            asyncio.run(main(arguments.events, arguments.batch, server))
+        finally:
+            server.stop()

@@ -1,0 +1,210 @@
+"""Carrying a choice out: the customer row, both persons' loads, the history entry, and the
+`RepresentativeChanged` to publish. The handlers decide *when*; the domain decides *who*; this
+module is the one place a representative is ever changed.
+"""
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from services.assignment.domain import Agent, Choice
+from services.assignment.history import HistoryEntry
+from services.assignment.reassignment import Vacancy, fill_vacancies, revise_for_late_fact
+from services.assignment.repository import AssignmentUnitOfWork, Customer
+from shared.events.ids import derive_event_id
+from shared.events.internal import InternalEvent, Representative, RepresentativeChanged, TierDecided
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """The event a change comes from: ids for the output event, its time, and the effective date."""
+
+    event_id: str
+    event_type: str
+    correlation_id: str
+    occurred_at: datetime
+    effective_at: date
+
+    @classmethod
+    def of_tier(cls, event: TierDecided) -> "Cause":
+        return cls(
+            event_id=event.event_id,
+            event_type=event.event_type,
+            correlation_id=event.correlation_id,
+            occurred_at=event.occurred_at,
+            effective_at=event.effective_at,
+        )
+
+    @classmethod
+    def of_inbound(cls, *, event_id: str, event_type: str, occurred_at: datetime, zone: ZoneInfo) -> "Cause":
+        """An HR event takes effect on the insurer's calendar date of its `occurred_at`."""
+        return cls(
+            event_id=event_id,
+            event_type=event_type,
+            correlation_id=event_id,
+            occurred_at=occurred_at,
+            effective_at=occurred_at.astimezone(zone).date(),
+        )
+
+
+async def apply_choice(
+    uow: AssignmentUnitOfWork,
+    customer: Customer,
+    choice: Choice | None,
+    *,
+    agents: Mapping[str, Agent],
+    cause: Cause,
+    why: str,
+    decided_at: datetime,
+    top_performers_first: bool = False,
+) -> list[InternalEvent]:
+    """Record `choice` (None: nobody) with `why` as the first part of its reason.
+
+    Published only when the representative changes. A VIP left without anyone is recorded once in
+    the history (when they become unassigned) and then stays listed as unassigned until filled.
+    """
+    before = customer.representative.agent_id if customer.representative else None
+    after = choice.agent_id if choice else None
+    changed = before != after
+    if choice is None and not changed and customer.unassigned_since is not None:
+        return []
+    if choice is not None:
+        choice = replace(choice, reason=f"{why}: {choice.reason}")
+        reason = choice.reason
+    else:
+        reason = f"{why}: {_nobody(customer, top_performers_first)}" if customer.is_vip else why
+    revision = await uow.customers.record_assignment(
+        customer,
+        choice=choice,
+        decided_at=decided_at,
+        since=cause.effective_at,
+        unassigned_reason=reason,
+        top_performers_first=top_performers_first,
+        publishing=changed,
+    )
+    agent = agents.get(after) if after else None
+    await uow.history.append(
+        HistoryEntry(
+            customer_id=customer.customer_id,
+            revision=revision if changed else None,
+            agent_id=after,
+            agent_name=agent.name if agent else None,
+            agent_channel=agent.channel.value if agent else None,
+            basis=choice.basis.value if choice else None,
+            reason=reason,
+            effective_at=cause.effective_at,
+            decided_at=decided_at,
+            cause_event_id=cause.event_id,
+            cause_event_type=cause.event_type,
+        )
+    )
+    if not changed:
+        return []
+    return [representative_changed(customer.customer_id, agent, reason=reason, revision=revision, cause=cause)]
+
+
+def representative_changed(
+    customer_id: str, agent: Agent | None, *, reason: str, revision: int, cause: Cause
+) -> RepresentativeChanged:
+    return RepresentativeChanged(
+        event_id=derive_event_id(cause.event_id, "representative_changed", customer_id, revision),
+        occurred_at=cause.occurred_at,
+        correlation_id=cause.correlation_id,
+        customer_id=customer_id,
+        revision=revision,
+        representative=(
+            Representative(agent_id=agent.agent_id, name=agent.name, channel=agent.channel) if agent else None
+        ),
+        reason=reason,
+        effective_at=cause.effective_at,
+    )
+
+
+def _nobody(customer: Customer, top_performers_first: bool) -> str:
+    channel = customer.serving_channel or "(no serving channel)"
+    tops = f"no top performer of the {channel} channel and " if top_performers_first else ""
+    return (
+        f"{tops}no active eligible service person on the counting policies and nobody available in the "
+        f"{channel} channel's service pool; kept as unassigned until someone becomes available"
+    )
+
+
+async def fill(
+    uow: AssignmentUnitOfWork,
+    customers: Sequence[Customer],
+    *,
+    cause: Cause,
+    why: str,
+    excluded: Collection[str] = (),
+    top_performers_first: bool | None = None,
+) -> list[InternalEvent]:
+    """Choose for each customer by the rules as of the cause (its contacts up to then), loads rising
+    as the choices are made. `top_performers_first` None: as each customer's vacancy says."""
+    if not customers:
+        return []
+    vacancies = [
+        Vacancy(
+            customer_id=customer.customer_id,
+            policies=customer.policies,
+            contacts=await uow.contacts.latest(customer.customer_id, until=cause.occurred_at),
+            serving_channel=customer.serving_channel,
+            top_performers_first=(
+                customer.top_performers_first if top_performers_first is None else top_performers_first
+            ),
+        )
+        for customer in customers
+    ]
+    pools = Counter(vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel)
+    tops = Counter(
+        vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel and vacancy.top_performers_first
+    )
+    agents, loads = await uow.agents.candidates(
+        named={share.agent_id for vacancy in vacancies for share in vacancy.policies if share.agent_id},
+        pools={channel: count + 1 for channel, count in pools.items()},
+        top_performers={channel: count + 1 for channel, count in tops.items()},
+    )
+    chosen = dict(
+        fill_vacancies(
+            vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=cause.occurred_at
+        )
+    )
+    published: list[InternalEvent] = []
+    for customer, vacancy in zip(customers, vacancies, strict=True):
+        published += await apply_choice(
+            uow,
+            customer,
+            chosen[customer.customer_id],
+            agents=agents,
+            cause=cause,
+            why=why,
+            decided_at=cause.occurred_at,
+            top_performers_first=vacancy.top_performers_first,
+        )
+    return published
+
+
+async def revise(
+    uow: AssignmentUnitOfWork, customer: Customer, *, late_agent_id: str, cause: Cause, why: str
+) -> list[InternalEvent]:
+    """Take the customer's decision again as of when it was taken, now that a late fact about
+    `late_agent_id` is known (`reassignment.revise_for_late_fact` says when that moves anyone)."""
+    incumbent, decided_at = customer.representative, customer.decided_at
+    if incumbent is None or decided_at is None or late_agent_id not in incumbent.revisable_by:
+        return []
+    named = {share.agent_id for share in customer.policies if share.agent_id} | {incumbent.agent_id}
+    agents, loads = await uow.agents.candidates(named=named, pools={}, top_performers={})
+    choice = revise_for_late_fact(
+        incumbent=incumbent,
+        late_agent_id=late_agent_id,
+        decided_at=decided_at,
+        policies=customer.policies,
+        agents=agents,
+        contacts=await uow.contacts.latest(customer.customer_id, until=decided_at),
+        load_by_agent=loads,
+        serving_channel=customer.serving_channel,
+    )
+    if choice is None:
+        return []
+    return await apply_choice(uow, customer, choice, agents=agents, cause=cause, why=why, decided_at=decided_at)

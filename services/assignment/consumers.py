@@ -1,0 +1,30 @@
+"""What assignment reads: the HR events and the tier decisions."""
+
+from services.assignment import handlers
+from services.assignment.repository import AssignmentUnitOfWork
+from shared.events.inbound import AGENT_EVENT_ADAPTER
+from shared.events.internal import TIER_DECIDED_ADAPTER
+from shared.processing import Route
+from shared.topics import AGENT_EVENTS, REPRESENTATIVES, TIER_DECISIONS
+
+PUBLISHES_TO = (REPRESENTATIVES,)
+
+
+def routes() -> list[Route[AssignmentUnitOfWork]]:
+    return [
+        Route(
+            topic=AGENT_EVENTS,
+            adapter=AGENT_EVENT_ADAPTER,
+            handlers={
+                "agent_upserted": handlers.on_agent_upserted,
+                "agent_departed": handlers.on_agent_departed,
+                "agent_disqualified": handlers.on_agent_disqualified,
+                "customer_contacted": handlers.on_customer_contacted,
+            },
+        ),
+        Route(
+            topic=TIER_DECISIONS,
+            adapter=TIER_DECIDED_ADAPTER,
+            handlers={"tier_decided": handlers.on_tier_decided},
+        ),
+    ]

@@ -1,0 +1,4 @@
+from services.assignment.tables import metadata
+from shared.migrations import run_migrations_env
+
+run_migrations_env(metadata)

@@ -1,0 +1,103 @@
+"""The assignment database: service persons, VIP customers with their representative, contacts, and
+the history of every representative change."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+
+metadata = MetaData()
+
+ASSIGNABLE = text("profile_at IS NOT NULL AND eligible AND departed_at IS NULL AND disqualified_at IS NULL")
+"""Active and eligible, as `domain.Agent.assignable`: the rows the pool indexes cover."""
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("name", String(200), comment="null until the first agent_upserted arrives"),
+    Column("channel", String(32)),
+    Column("branch", String(64)),
+    Column("role", String(32)),
+    Column("top_performer", Boolean, nullable=False, server_default="false"),
+    Column("eligible", Boolean, nullable=False, server_default="false"),
+    Column("profile_at", DateTime(timezone=True), comment="occurred_at of the profile applied; null: none yet"),
+    Column("departed_on", Date),
+    Column("departed_at", DateTime(timezone=True)),
+    Column("disqualified_at", DateTime(timezone=True)),
+    Column("disqualification_reason", Text),
+    Column("load", Integer, nullable=False, server_default="0", comment="VIP customers represented now"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_agents_assignable_by_load", agents.c.channel, agents.c.load, agents.c.agent_id, postgresql_where=ASSIGNABLE)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("tier_revision", Integer, nullable=False, comment="revision of the last TierDecided applied"),
+    Column("tier", String(16), comment="effective tier; null: not VIP"),
+    Column("serving_channel", String(32)),
+    Column("policies", JSONB, nullable=False, comment="PolicyShare list from the last TierDecided"),
+    Column("service_person_ids", ARRAY(String(64)), nullable=False, comment="agents on counting policies"),
+    Column("representative_id", String(64)),
+    Column("basis", String(32), comment="domain.Basis of the current choice"),
+    Column("reason", Text),
+    Column("decided_at", DateTime(timezone=True), comment="the moment the current choice was taken as of"),
+    Column("since", Date, comment="effective date of the current representative"),
+    Column("revisable_by", ARRAY(String(64)), nullable=False, server_default="{}"),
+    Column("top_performers_first", Boolean, nullable=False, server_default="false"),
+    Column("unassigned_since", Date, comment="VIP without a representative since"),
+    Column("unassigned_reason", Text),
+    Column("revision", Integer, nullable=False, server_default="0", comment="of RepresentativeChanged"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_customers_representative_id", customers.c.representative_id)
+Index(
+    "ix_customers_unassigned",
+    customers.c.serving_channel,
+    customers.c.customer_id,
+    postgresql_where=text("tier IS NOT NULL AND representative_id IS NULL"),
+)
+Index("ix_customers_revisable_by", customers.c.revisable_by, postgresql_using="gin")
+Index("ix_customers_service_person_ids", customers.c.service_person_ids, postgresql_using="gin")
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("agent_id", String(64), primary_key=True),
+    Column("contacted_at", DateTime(timezone=True), primary_key=True),
+)
+
+representative_history = Table(
+    "representative_history",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("revision", Integer, comment="RepresentativeChanged revision; null: recorded, not published"),
+    Column("agent_id", String(64), comment="null: no representative"),
+    Column("agent_name", String(200)),
+    Column("agent_channel", String(32)),
+    Column("basis", String(32)),
+    Column("reason", Text, nullable=False),
+    Column("effective_at", Date, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    Column("cause_event_id", String(64), nullable=False),
+    Column("cause_event_type", String(64), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_representative_history_customer", representative_history.c.customer_id, representative_history.c.id)

@@ -1,0 +1,163 @@
+"""The entitlements database: customers as the call center sees them, value-added periods,
+redemptions with their idempotency answers, vendors, contracts and branch featured services."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSON, JSONB
+
+from shared.messaging_tables import add_messaging_tables
+
+metadata = MetaData()
+inbox, outbox = add_messaging_tables(metadata)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column(
+        "tier_revision", Integer, nullable=False, server_default="0", comment="revision of the last TierDecided applied"
+    ),
+    Column("tier", String(16)),
+    Column("computed_tier", String(16)),
+    Column("honorary_tier", String(16)),
+    Column("standard", String(8), nullable=False, server_default="2015"),
+    Column("points", Numeric(18, 2), nullable=False, server_default="0"),
+    Column("vip_since", Date),
+    Column("serving_channel", String(32)),
+    Column("branch", String(64), comment="branch of the main policy in the serving channel"),
+    Column("tier_effective_at", Date),
+    Column(
+        "representative_revision",
+        Integer,
+        nullable=False,
+        server_default="0",
+        comment="revision of the last RepresentativeChanged applied",
+    ),
+    Column("representative", JSONB, comment="{agent_id, name, channel} or null"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+tier_changes = Table(
+    "tier_changes",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("revision", Integer, primary_key=True),
+    Column("effective_on", Date, nullable=False),
+    Column("tier", String(16)),
+)
+
+periods = Table(
+    "periods",
+    metadata,
+    Column("period_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("start_on", Date, nullable=False),
+    Column("end_on", Date, nullable=False, comment="last day of the period, inclusive"),
+    Column("state", String(16), nullable=False, comment="open | replaced | ended"),
+    Column("opened_by", String(32), nullable=False, comment="tier_decided | roll_over"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("periods_one_open_per_customer", periods.c.customer_id, unique=True, postgresql_where=text("state = 'open'"))
+Index("periods_open_by_end", periods.c.end_on, postgresql_where=text("state = 'open'"))
+
+vendors = Table(
+    "vendors",
+    metadata,
+    Column("vendor_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("contract_id", String(64), primary_key=True),
+    Column("service_code", String(64), nullable=False),
+    Column("vendor_id", String(64), ForeignKey("vendors.vendor_id"), nullable=False),
+    Column("unit_cost", Numeric(18, 2), nullable=False),
+    Column("branch", String(64), comment="null: an HQ contract"),
+    Column("reach", ARRAY(String(64)), comment="HQ contract: branches reached; null = every branch"),
+    Column("state", String(16), nullable=False, comment="pending | approved | rejected"),
+    Column("signed_by", String(64), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decision_comment", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+)
+Index("contracts_by_service", contracts.c.service_code)
+
+featured_services = Table(
+    "featured_services",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("branch", String(64), nullable=False),
+    Column("category", String(16), nullable=False),
+    Column("tiers", ARRAY(String(16)), nullable=False),
+    Column("yearly_quota", SmallInteger),
+    Column("vendor_id", String(64), ForeignKey("vendors.vendor_id")),
+    Column("unit_cost", Numeric(18, 2), nullable=False),
+    Column("state", String(16), nullable=False, comment="pending | approved | rejected"),
+    Column("registered_by", String(64), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decision_comment", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("decided_at", DateTime(timezone=True)),
+)
+Index("featured_services_by_branch", featured_services.c.branch)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("redemption_id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("service_code", String(64), nullable=False),
+    Column("featured", Boolean, nullable=False),
+    Column("period_id", BigInteger, ForeignKey("periods.period_id"), comment="null for basic services"),
+    Column("vendor_id", String(64)),
+    Column("contract_id", String(64)),
+    Column("unit_cost", Numeric(18, 2), nullable=False),
+    Column("bearer_kind", String(16), nullable=False, comment="channel | branch"),
+    Column("bearer", String(64), nullable=False),
+    Column("channel", String(32), comment="the customer's serving channel at redemption"),
+    Column("branch", String(64), comment="the customer's branch at redemption"),
+    Column("note", Text),
+    Column("redeemed_on", Date, nullable=False, comment="insurer's local date"),
+    Column("redeemed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("redeemed_by", String(64), nullable=False),
+    Column("reversed_at", DateTime(timezone=True)),
+    Column("reversed_by", String(64)),
+    Column("reversal_reason", Text),
+)
+Index("redemptions_usage", redemptions.c.customer_id, redemptions.c.service_code, redemptions.c.period_id)
+Index("redemptions_by_day", redemptions.c.redeemed_on)
+
+redemption_requests = Table(
+    "redemption_requests",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("idempotency_key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False, comment="digest of code, vendor_id and note"),
+    Column("status_code", SmallInteger, nullable=False),
+    Column("body", JSON, nullable=False, comment="json, not jsonb: a replay returns the same bytes"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
