@@ -65,6 +65,54 @@ def synthetic_events(count: int, *, run: str) -> list[tuple[bytes, bytes]]:
     return events
 
 
+def realistic_events(count: int, *, run: str) -> list[tuple[bytes, bytes]]:
+    """About `count` events over customers holding 1-4 policies: purchases (some still in cooling-off),
+    additional premium, account-value updates, payouts, beneficiary changes, surrenders and lapses."""
+    rng = random.Random(100_000)
+    events: list[tuple[bytes, bytes]] = []
+    customer = 0
+    while len(events) < count:
+        customer += 1
+        holder = f"R{run}C{customer:07d}"
+        for number in range(rng.choice([1, 1, 2, 2, 3, 4])):
+            policy_no = f"R{run}P{customer:07d}{number}"
+            universal = rng.random() < 0.15
+            state: dict[str, Any] = {
+                "policy_no": policy_no, "version": 1, "holder_id": holder,
+                "channel": rng.choice(["agency", "agency", "bancassurance", "brokerage", "ecommerce", "group"]),
+                "branch": rng.choice(["GD-SZ", "BJ-HD", "SH-PD"]), "agent_id": f"A{rng.randint(1, 500):05d}",
+                "status": "in_force", "issued_on": "2026-08-01",
+                "cooling_off_ends_on": rng.choice(["2026-08-16", "2026-08-16", "2026-12-20"]),
+                "product_type": "universal" if universal else rng.choice(["participating", "traditional"]),
+                "payment_term_years": rng.choice([1, 5, 10, 20]),
+                "payment_mode": "single" if universal else rng.choice(["annual", "monthly", "quarterly"]),
+                "modal_premium": f"{rng.randint(1_000, 60_000)}.00",
+                "account_value": f"{rng.randint(100_000, 900_000)}.00" if universal else "0.00",
+                "annuity_converted_premium": "0.00", "premium_waived": False, "paid_up": False,
+                "loan_outstanding": "0.00",
+            }
+            later = ["additional_premium", "account_value_update", "dividend_paid", "beneficiary_change",
+                     "surrender", "lapse", "policy_loan"]
+            history = ["new_business", *rng.sample(later, k=rng.randint(0, 2))]
+            for version, event_type in enumerate(history, start=1):
+                state = {**state, "version": version}
+                if event_type == "additional_premium":
+                    state["modal_premium"] = f"{int(float(state['modal_premium'])) + 5_000}.00"
+                elif event_type == "surrender":
+                    state["status"] = "surrendered"
+                elif event_type == "lapse":
+                    state["status"] = "lapsed"
+                elif event_type == "policy_loan":
+                    state["loan_outstanding"] = "10000.00"
+                event = {
+                    "event_id": f"real-{run}-{policy_no}-{version}", "event_type": event_type,
+                    "occurred_at": f"2026-09-{version:02d}T10:00:00+08:00", "previous_holder_id": None,
+                    "policy": state,
+                }
+                events.append((policy_no.encode(), orjson.dumps(event)))
+    return events[:count]
+
+
 async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=262_144
@@ -106,38 +154,68 @@ async def baseline_rate(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> 
     return len(messages) / elapsed
 
 
-def _processed(metrics_text: str, topic: str) -> float:
-    pattern = re.compile(r'^vip_events_processed_total\{([^}]*)\} ([0-9.e+]+)$', re.M)
-    return sum(float(value) for labels, value in pattern.findall(metrics_text) if f'topic="{topic}"' in labels)
+def metric(metrics_text: str, name: str, **labels: str) -> float:
+    """The sum of a metric's samples whose labels include `labels`."""
+    pattern = re.compile(rf"^{name}(?:\{{([^}}]*)\}})? ([0-9.e+-]+)$", re.M)
+    wanted = [f'{key}="{value}"' for key, value in labels.items()]
+    return sum(
+        float(value) for found, value in pattern.findall(metrics_text) if all(part in found for part in wanted)
+    )
 
 
-async def pipeline_rate(bootstrap: str, entitlements_url: str, messages: list[tuple[bytes, bytes]]) -> float:
+async def drained(client: httpx.AsyncClient, base_url: str, *, published: int) -> tuple[bool, int]:
+    """Whether every service has consumed all its upstream produced and emptied its outbox.
+
+    Returns (drained, events the scoring service has consumed so far)."""
+    texts = [(await client.get(f"{base_url[:-1]}{offset}/metrics")).text for offset in range(1, 5)]
+    scoring, tiering, assignment, entitlements = texts
+    scores = metric(scoring, "vip_events_published_total", topic="vip.customer-scores.v1")
+    decisions = metric(tiering, "vip_events_published_total", topic="vip.tier-decisions.v1")
+    representatives = metric(assignment, "vip_events_published_total", topic="vip.representatives.v1")
+    consumed = int(metric(scoring, "vip_events_consumed_total", topic="pas.policy-events"))
+    done = (
+        consumed >= published
+        and metric(tiering, "vip_events_consumed_total", topic="vip.customer-scores.v1") >= scores
+        and metric(assignment, "vip_events_consumed_total", topic="vip.tier-decisions.v1") >= decisions
+        and metric(entitlements, "vip_events_consumed_total", topic="vip.tier-decisions.v1") >= decisions
+        and metric(entitlements, "vip_events_consumed_total", topic="vip.representatives.v1") >= representatives
+        and all(metric(text, "vip_outbox_backlog") == 0 for text in texts[:3])
+    )
+    return done, consumed
+
+
+async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[bytes, bytes]]) -> float:
+    """Events/s from the first publish until every service has drained and the last customer answers."""
+    base_url = f"http://127.0.0.1:{http_base - 1}"
     last_customer = orjson.loads(messages[-1][1])["policy"]["holder_id"]
-    async with httpx.AsyncClient(base_url=entitlements_url, timeout=10) as client:
-        before = _processed((await client.get("/metrics")).text, "vip.tier-decisions.v1")
+    async with httpx.AsyncClient(timeout=10) as client:
         started = time.perf_counter()
         await produce(bootstrap, "pas.policy-events", messages)
         print(f"  published {len(messages)} events in {time.perf_counter() - started:.1f} s", flush=True)
         last_report = 0.0
         while True:
-            done = _processed((await client.get("/metrics")).text, "vip.tier-decisions.v1") - before
+            done, consumed = await drained(client, base_url, published=len(messages))
             now = time.perf_counter() - started
-            if done >= len(messages):
+            if done:
                 answer = await client.get(
-                    f"/v1/customers/{last_customer}", headers={"Authorization": f"Bearer {TOKEN}"}
+                    f"http://127.0.0.1:{http_base + 3}/v1/customers/{last_customer}",
+                    headers={"Authorization": f"Bearer {TOKEN}"},
                 )
                 if answer.status_code == 200:
                     return len(messages) / (time.perf_counter() - started)
             if now - last_report >= 2:
-                print(f"  {int(done)}/{len(messages)} customers through all four services after {now:.1f} s",
-                      flush=True)
+                print(f"  scoring has consumed {consumed}/{len(messages)}; {now:.1f} s", flush=True)
                 last_report = now
             await asyncio.sleep(0.05)
 
 
-def start_platform(data_dir: Path, *, broker_port: int, http_base: int) -> subprocess.Popen[bytes]:
+def start_platform(
+    data_dir: Path, *, broker_port: int, http_base: int, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`vip up` in `data_dir`; `extra_env` may point it at an already running broker."""
     env = {**os.environ, "VIP_API_TOKENS": f"{TOKEN}=call_center+ops+admin"}
     env.pop("VIP_KAFKA_BOOTSTRAP_SERVERS", None)
+    env.update(extra_env or {})
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "vip"), "up", "--data-dir", str(data_dir), "--broker-port", str(broker_port),
          "--http-port-base", str(http_base)],
@@ -171,12 +249,13 @@ async def main(arguments: Any) -> None:
             await wait_ready([http_base + offset for offset in range(4)], platform)
             bootstrap = f"127.0.0.1:{broker_port}"
             run = uuid.uuid4().hex[:4].upper()
-            messages = synthetic_events(arguments.events, run=run)
+            generate = realistic_events if arguments.mix == "realistic" else synthetic_events
+            messages = generate(arguments.events, run=run)
             print(f"baseline: raw produce-then-consume of {len(messages)} messages ...", flush=True)
             baseline = await baseline_rate(bootstrap, messages)
             print(f"  {baseline:,.0f} messages/s", flush=True)
-            print(f"pipeline: {len(messages)} new_business events through four services ...", flush=True)
-            pipeline = await pipeline_rate(bootstrap, f"http://127.0.0.1:{http_base + 3}", messages)
+            print(f"pipeline: {len(messages)} {arguments.mix} events through four services ...", flush=True)
+            pipeline = await pipeline_rate(bootstrap, http_base, messages)
             print(f"  {pipeline:,.0f} events/s", flush=True)
         finally:
             platform.send_signal(signal.SIGINT)
@@ -187,4 +266,9 @@ async def main(arguments: Any) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument(
+        "--mix", choices=["new_business", "realistic"], default="new_business",
+        help="new_business: one purchase for each of N customers; realistic: 1-4 policies a customer, "
+        "updates, payouts, surrenders, lapses, group-channel policies",
+    )
     asyncio.run(main(parser.parse_args()))

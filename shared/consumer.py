@@ -160,32 +160,36 @@ class BatchConsumer(Generic[U]):
         return self._routes[item.topic].handlers.get(item.event_type)
 
     async def _apply(self, batch: list[Incoming]) -> tuple[Outcome, list[Rejected]] | None:
-        """Apply the batch; on a non-transient failure, apply event by event to find the poison."""
-        if not batch:
-            return Outcome(), []
-        try:
-            outcome = await self._retrying(batch)
-        except Exception as error:
-            log.warning("batch of %d failed (%s); applying one by one", len(batch), describe(error))
-        else:
-            return (outcome, []) if outcome is not None else None
+        """Apply the batch; on a non-transient failure, split it in halves until the poison is alone.
+
+        Halving finds each poisoned event in about 2 log2(n) transactions instead of n, and applies
+        the halves in order, so a partition's events keep their order around the one set aside.
+        """
         total, failed = Outcome(), []
-        for item in batch:
+        pending = [batch] if batch else []
+        while pending:
+            part = pending.pop(0)
             try:
-                single = await self._retrying([item])
+                outcome = await self._retrying(part)
             except Exception as error:
+                if len(part) > 1:
+                    log.warning("batch of %d failed (%s); applying it in halves", len(part), describe(error))
+                    middle = len(part) // 2
+                    pending[:0] = [part[:middle], part[middle:]]
+                    continue
+                item = part[0]
                 failed.append(
                     Rejected(item.topic, item.partition, item.offset, item.key, item.value,
                              f"rejected while applying: {describe(error)}", "apply")
                 )
                 continue
-            if single is None:
+            if outcome is None:
                 return None
-            total.applied += single.applied
-            total.duplicates += single.duplicates
-            total.ignored += single.ignored
-            total.stale += single.stale
-            total.published += single.published
+            total.applied += outcome.applied
+            total.duplicates += outcome.duplicates
+            total.ignored += outcome.ignored
+            total.stale += outcome.stale
+            total.published += outcome.published
         return total, failed
 
     async def _retrying(self, batch: list[Incoming]) -> Outcome | None:

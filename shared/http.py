@@ -33,15 +33,12 @@ def _route_template(request: Request) -> str:
     return "unmatched"
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class _StreamedBodyLimit:
-    """Caps a request body sent without Content-Length (chunked): counted as it arrives, 413 past the cap.
+    """Caps a request body sent without Content-Length (chunked): 413 as soon as it passes the cap.
 
-    A body with a Content-Length is refused before it is read (in `measure`); a chunked one can only
-    be counted while the route reads it.
+    A body with a Content-Length is refused before it is read (in `measure`). A chunked one is read
+    here, up to the cap, before the route sees it: the route's own body parsing would turn any error
+    raised while it reads into a 400. At 64 KiB, holding the body in memory costs nothing.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -52,30 +49,31 @@ class _StreamedBodyLimit:
         if scope["type"] != "http" or any(name == b"content-length" for name, _ in scope["headers"]):
             await self._app(scope, receive, send)
             return
+        chunks: list[bytes] = []
         received = 0
-        started = False
-
-        async def counted_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self._max_bytes:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            received += len(body)
+            if received > self._max_bytes:
+                response = JSONResponse({"detail": f"request body over {self._max_bytes} bytes"}, status_code=413)
+                await response(scope, receive, send)
+                return
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        try:
-            await self._app(scope, counted_receive, watched_send)
-        except _BodyTooLarge:
-            if started:
-                raise
-            response = JSONResponse({"detail": f"request body over {self._max_bytes} bytes"}, status_code=413)
-            await response(scope, receive, send)
+        await self._app(scope, replay, send)
 
 
 def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
@@ -137,6 +135,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def prometheus_metrics() -> Response:
+        await metrics.refresh_business()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -2,10 +2,15 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.messaging_tables import INBOX
+# One statement text whatever the batch size (arrays, not a VALUES row per event), so PostgreSQL
+# and the driver prepare it once.
+_CLAIM = text(
+    "INSERT INTO inbox (topic, event_id) SELECT :topic, unnest(CAST(:event_ids AS varchar[])) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
 
 
 async def claim_new_event_ids(
@@ -13,17 +18,11 @@ async def claim_new_event_ids(
 ) -> set[str]:
     """The ids of this batch seen for the first time; a repeat inside the batch counts once.
 
-    `ON CONFLICT DO NOTHING RETURNING` alone would let two copies of one id in the same statement
-    through, so the batch is de-duplicated before the insert.
+    `ON CONFLICT DO NOTHING` does not let one statement insert the same key twice, so the batch is
+    de-duplicated before the insert.
     """
     unique_ids = list(dict.fromkeys(event_ids))
     if not unique_ids:
         return set()
-    statement = (
-        insert(INBOX)
-        .values([{"topic": topic, "event_id": event_id} for event_id in unique_ids])
-        .on_conflict_do_nothing()
-        .returning(INBOX.c.event_id)
-    )
-    result = await connection.execute(statement)
+    result = await connection.execute(_CLAIM, {"topic": topic, "event_ids": unique_ids})
     return set(result.scalars().all())

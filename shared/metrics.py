@@ -1,6 +1,15 @@
 """Prometheus metrics of one service process, on a registry of its own (nothing global)."""
 
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from shared.failures import describe, is_transient
+
+log = logging.getLogger(__name__)
 
 _BATCH_SIZES = (1, 5, 10, 25, 50, 100, 200, 500, 1000, 2000)
 _LATENCIES = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -58,3 +67,92 @@ class ServiceMetrics:
             "vip_http_request_seconds", "HTTP request latency", ["method", "route"], buckets=_LATENCIES,
             registry=r,
         )
+
+        # Business gauges: set by the service that owns the figure, from its own database, when
+        # /metrics is scraped (see `refresh_business_with`). Labelled, so a service that does not
+        # own a figure exports no series for it rather than a misleading zero.
+        self.vips_by_tier = Gauge(
+            "vip_customers_by_tier", "VIP customers per effective tier (tiering)", ["tier"], registry=r
+        )
+        self.cooling_off_upgrades = Gauge(
+            "vip_cooling_off_pending_upgrades",
+            "Customers whose pending points lift them to a higher 2015 tier once cooling-off ends (scoring)",
+            ["tier"], registry=r,
+        )
+        self.vips_without_representative = Gauge(
+            "vip_vips_without_representative", "VIP customers with no representative (assignment)", ["channel"],
+            registry=r,
+        )
+        self.vips_without_representative_oldest_days = Gauge(
+            "vip_vips_without_representative_oldest_days",
+            "Days the longest-waiting VIP without a representative has waited (assignment)", ["channel"],
+            registry=r,
+        )
+        self.representatives_serving = Gauge(
+            "vip_representatives_serving", "Service persons representing at least one VIP (assignment)", ["channel"],
+            registry=r,
+        )
+        self.representative_load_max = Gauge(
+            "vip_representative_load_max", "The heaviest representative's number of VIPs (assignment)", ["channel"],
+            registry=r,
+        )
+        self.vips_represented = Gauge(
+            "vip_vips_represented", "VIP customers with a representative (assignment)", ["channel"], registry=r
+        )
+        usage_labels = ["channel", "branch", "vendor"]
+        self.redemptions = Gauge(
+            "vip_redemptions", "Value-added uses recorded and not reversed (entitlements)", usage_labels, registry=r
+        )
+        self.redemption_cost = Gauge(
+            "vip_redemption_cost", "Cost of the value-added uses not reversed (entitlements)", usage_labels,
+            registry=r,
+        )
+        self.honorary_waiting = Gauge(
+            "vip_honorary_applications_waiting", "Honorary applications waiting per step (tiering)", ["step"],
+            registry=r,
+        )
+        self.business_refresh_failures = Counter(
+            "vip_business_metrics_refresh_failures_total",
+            "Scrapes whose business gauges could not be refreshed from the database", registry=r,
+        )
+        self._business_refresh: BusinessRefresh | None = None
+        self._business_max_age_s = 0.0
+        self._business_refreshed_at: float | None = None
+        self._business_lock = asyncio.Lock()
+
+    def refresh_business_with(self, refresh: "BusinessRefresh", *, max_age_s: float = 5.0) -> None:
+        """Have `refresh_business` call `refresh(self)` at most once per `max_age_s`: a scrape storm
+        then costs the database one query set per interval, not one per scrape."""
+        self._business_refresh = refresh
+        self._business_max_age_s = max_age_s
+
+    async def refresh_business(self) -> None:
+        """Bring the business gauges up to date before a scrape; a failure (database away) leaves the
+        previous values, is counted and logged, and never fails the scrape of the other metrics."""
+        refresh = self._business_refresh
+        if refresh is None:
+            return
+        async with self._business_lock:
+            now = time.monotonic()
+            if self._business_refreshed_at is not None and now - self._business_refreshed_at < self._business_max_age_s:
+                return
+            # A failure waits the same interval before the next attempt: during an outage a scrape
+            # storm must not queue behind one connect timeout after another.
+            self._business_refreshed_at = now
+            try:
+                async with asyncio.timeout(5):
+                    await refresh(self)
+            except Exception as error:
+                self.business_refresh_failures.inc()
+                log.warning("business metrics not refreshed: %s", describe(error), exc_info=not is_transient(error))
+
+
+BusinessRefresh = Callable[[ServiceMetrics], Awaitable[None]]
+
+
+def set_labelled(gauge: Gauge, values: Mapping[str, float] | Mapping[tuple[str, ...], float]) -> None:
+    """Replace every series of a labelled gauge (keys: the label value, or a tuple of them in the
+    gauge's label order): series gone from `values` disappear from the scrape."""
+    gauge.clear()
+    for labels, value in values.items():
+        gauge.labels(*((labels,) if isinstance(labels, str) else labels)).set(value)

@@ -2,11 +2,20 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events.internal import InternalEvent
-from shared.messaging_tables import OUTBOX
+
+# Arrays with ORDINALITY keep the rows in the order given, so `id` order is write order.
+_APPEND = text(
+    "INSERT INTO outbox (topic, key, event_id, event_type, correlation_id, payload) "
+    "SELECT topic, key, event_id, event_type, correlation_id, payload FROM unnest("
+    "CAST(:topics AS varchar[]), CAST(:keys AS varchar[]), CAST(:event_ids AS varchar[]), "
+    "CAST(:event_types AS varchar[]), CAST(:correlation_ids AS varchar[]), CAST(:payloads AS bytea[])"
+    ") WITH ORDINALITY AS rows (topic, key, event_id, event_type, correlation_id, payload, position) "
+    "ORDER BY position"
+)
 
 
 async def append_to_outbox(connection: AsyncConnection, events: Sequence[InternalEvent]) -> None:
@@ -14,16 +23,13 @@ async def append_to_outbox(connection: AsyncConnection, events: Sequence[Interna
     if not events:
         return
     await connection.execute(
-        insert(OUTBOX),
-        [
-            {
-                "topic": event.topic,
-                "key": event.key,
-                "event_id": event.event_id,
-                "event_type": getattr(event, "event_type", type(event).__name__),
-                "correlation_id": event.correlation_id,
-                "payload": event.model_dump_json().encode(),
-            }
-            for event in events
-        ],
+        _APPEND,
+        {
+            "topics": [event.topic for event in events],
+            "keys": [event.key for event in events],
+            "event_ids": [event.event_id for event in events],
+            "event_types": [getattr(event, "event_type", type(event).__name__) for event in events],
+            "correlation_ids": [event.correlation_id for event in events],
+            "payloads": [event.model_dump_json().encode() for event in events],
+        },
     )

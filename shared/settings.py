@@ -28,6 +28,9 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = 8
     kafka_replication_factor: int = 1
     consumer_group: str | None = None
+    consumer_group_prefix: str = Field(
+        default="vip", description="groups are <prefix>-<service>; a new prefix replays every topic from the start"
+    )
     kafka_session_timeout_ms: int = Field(
         default=10_000, description="Tansu delays a group join by half of it; tests use less."
     )
@@ -49,4 +52,4 @@ class ServiceSettings(BaseSettings):
 
     @property
     def group_id(self) -> str:
-        return self.consumer_group or f"vip-{self.service_name}"
+        return self.consumer_group or f"{self.consumer_group_prefix}-{self.service_name}"

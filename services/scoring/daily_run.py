@@ -18,7 +18,7 @@ from shared.failures import describe, is_transient
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 200
+CHUNK_SIZE = 2000
 _ATTEMPTS = 5
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.scoring import api, consumers
+from services.scoring import api, consumers, ops_api
 from services.scoring.config import ScoringSettings
 from services.scoring.repository import ScoringUnitOfWork
 from shared.db import Transactions, create_engine
@@ -36,6 +36,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
     app = create_service_app(title="VIP scoring", runtime=runtime)
     app.state.ruleset = ruleset
     app.include_router(api.router)
+    app.include_router(ops_api.install(app))
     return app
 
 

@@ -92,6 +92,7 @@ async def set_honorary(
 async def run_daily(uow: TieringUnitOfWork, *, as_of: date, limit: int) -> tuple[int, int]:
     """One batch of the daily run: (customers looked at, decisions published). Publishes via `uow`."""
     due = await uow.customers.due_on_or_before(as_of, limit=limit)
+    await uow.customers.lock_many(due)
     occurred_at = datetime.combine(as_of, time.min, tzinfo=uow.ruleset.zone)
     changed = 0
     for customer_id in due:

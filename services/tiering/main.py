@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.tiering import api, consumers, honorary_api
+from services.tiering import api, consumers, honorary_api, ops_api
 from services.tiering.config import TieringSettings
 from services.tiering.repository import TieringUnitOfWork
 from shared.db import Transactions, create_engine
@@ -35,6 +35,7 @@ def create_app(settings: TieringSettings) -> FastAPI:
     app = create_service_app(title="VIP tiering", runtime=runtime)
     app.include_router(api.router)
     app.include_router(honorary_api.router)
+    app.include_router(ops_api.install(app))
     return app
 
 

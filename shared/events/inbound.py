@@ -6,7 +6,7 @@ Unknown extra fields are ignored so that a producer may add fields without break
 """
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
@@ -33,31 +33,6 @@ class InboundEvent(BaseModel):
 
 # --- pas.policy-events ---------------------------------------------------------------------------
 
-POLICY_EVENT_TYPES = (
-    "new_business",
-    "additional_premium",
-    "sum_insured_increase",
-    "policyholder_change",
-    "supplementary_disclosure",
-    "premium_loading",
-    "reinstatement",
-    "surrender",
-    "partial_surrender",
-    "lapse",
-    "maturity",
-    "annuity_payout",
-    "survival_benefit_paid",
-    "dividend_paid",
-    "premium_waiver",
-    "reduced_paid_up",
-    "cooling_off_cancellation",
-    "policy_loan",
-    "loan_repaid",
-    "termination",
-    "beneficiary_change",
-    "account_value_update",
-)
-
 PolicyEventType = Literal[
     "new_business",
     "additional_premium",
@@ -82,6 +57,7 @@ PolicyEventType = Literal[
     "beneficiary_change",
     "account_value_update",
 ]
+POLICY_EVENT_TYPES: tuple[str, ...] = get_args(PolicyEventType)
 
 
 class PolicyState(BaseModel):
