@@ -45,6 +45,15 @@ SERVICES: tuple[ServiceLayout, ...] = (
     ServiceLayout(name="entitlements", port_offset=3),
 )
 SERVICES_BY_NAME = {service.name: service for service in SERVICES}
+
+DASHBOARD_NAME = "dashboard"
+DASHBOARD_MODULE = "dashboard.main"
+DASHBOARD_PORT_OFFSET = 4
+"""The operations dashboard (`dashboard/`) runs beside the services on base+4 (8005 by default)."""
+
+
+def dashboard_port(*, base: int) -> int:
+    return base + DASHBOARD_PORT_OFFSET
 DATABASES: tuple[str, ...] = tuple(service.database for service in SERVICES)
 
 

@@ -3,6 +3,7 @@
 import click
 
 from cli.daily_run import daily_run_command
+from cli.dlq import dlq_command
 from cli.publish import publish_command
 from cli.up import up_command
 
@@ -20,3 +21,4 @@ def cli() -> None:
 cli.add_command(up_command)
 cli.add_command(publish_command)
 cli.add_command(daily_run_command)
+cli.add_command(dlq_command)

@@ -22,11 +22,14 @@ import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli.layout import (
+    DASHBOARD_MODULE,
+    DASHBOARD_NAME,
     DEFAULT_BROKER_PORT,
     DEFAULT_DATA_DIR,
     DEFAULT_HTTP_PORT_BASE,
     SERVICES,
     ServiceLayout,
+    dashboard_port,
     logs_dir,
     postgres_dir,
     tokens_file,
@@ -120,6 +123,26 @@ def child_specs(
     ]
 
 
+def dashboard_spec(
+    *, options: UpOptions, bootstrap_servers: str, tokens: TokenSet, base_env: Mapping[str, str]
+) -> ChildSpec:
+    """The operations dashboard: it reads the services over HTTP (this run's ports) and the broker."""
+    env = dict(base_env)
+    env.update({
+        "VIP_HTTP_PORT": str(dashboard_port(base=options.http_port_base)),
+        "VIP_API_TOKENS": tokens.api_tokens,
+        "VIP_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "PYTHONUNBUFFERED": "1",
+        **{s.url_env_var: f"http://127.0.0.1:{s.port(base=options.http_port_base)}" for s in SERVICES},
+    })
+    return ChildSpec(
+        name=DASHBOARD_NAME,
+        argv=(sys.executable, "-m", DASHBOARD_MODULE),
+        env=env,
+        log_path=logs_dir(options.data_dir) / f"{DASHBOARD_NAME}.log",
+    )
+
+
 def check_can_start(options: UpOptions) -> None:
     """Fail before starting anything: a busy port would make us probe someone else's /readyz."""
     for service in SERVICES:
@@ -128,12 +151,18 @@ def check_can_start(options: UpOptions) -> None:
         port = service.port(base=options.http_port_base)
         if not port_is_free(port):
             raise StartupError(f"port {port} for {service.name} is in use; choose another --http-port-base")
+    if not port_is_free(dashboard_port(base=options.http_port_base)):
+        raise StartupError(
+            f"port {dashboard_port(base=options.http_port_base)} for the dashboard is in use; "
+            "choose another --http-port-base"
+        )
 
 
 async def wait_ready(*, children: list[SupervisedChild], options: UpOptions) -> None:
     """Poll every service's /readyz until all answer 200; on timeout name the laggards and their logs."""
     pending = {child.spec.name: child for child in children}
     ports = {s.name: s.port(base=options.http_port_base) for s in SERVICES}
+    ports[DASHBOARD_NAME] = dashboard_port(base=options.http_port_base)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.ready_timeout_s
     async with httpx.AsyncClient(timeout=2.0) as client:
@@ -168,7 +197,10 @@ def banner(*, options: UpOptions, postgres: PostgresTarget, broker: str, tokens:
     for service in SERVICES:
         url = f"http://127.0.0.1:{service.port(base=options.http_port_base)}"
         lines.append(f"  {service.name:<13} {url:<24} database {service.database}")
+    dashboard = f"http://127.0.0.1:{dashboard_port(base=options.http_port_base)}/"
     lines += [
+        "",
+        f"  dashboard     {dashboard:<24} operations (log in with a token holding the ops role)",
         "",
         f"  broker        {broker}",
         f"  PostgreSQL    {postgres.description}",
@@ -276,6 +308,9 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
             tokens=tokens,
             base_env=environ,
         )
+        specs.append(dashboard_spec(
+            options=options, bootstrap_servers=bootstrap_servers, tokens=tokens, base_env=environ
+        ))
         running.supervisor = Supervisor(specs, report=report, on_spawn=registry.record)
         await running.supervisor.start()
         report("waiting for the services to be ready ...")
@@ -351,7 +386,8 @@ def up_command(data_dir: Path, broker_port: int, http_port_base: int, ready_time
 
     Starts an embedded PostgreSQL (or uses VIP_POSTGRES_URL) and the embedded Tansu broker (or uses
     VIP_KAFKA_BOOTSTRAP_SERVERS), creates the databases and topics, then runs scoring, tiering,
-    assignment and entitlements on ports base+0..3 and restarts any that exits. API tokens come from
+    assignment and entitlements on ports base+0..3 and the operations dashboard on base+4, and restarts
+    any that exits. API tokens come from
     VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run).
     """
     options = UpOptions(

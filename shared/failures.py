@@ -47,6 +47,25 @@ def is_transient(error: BaseException) -> bool:
     return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
 
 
+_REFUSED_VALUE_SQLSTATES = {
+    "22001",  # string_data_right_truncation: longer than the column
+    "22003",  # numeric_value_out_of_range
+    "22007",  # invalid_datetime_format
+    "22008",  # datetime_field_overflow
+    "22021",  # character_not_in_repertoire: a NUL character in text
+    "22P02",  # invalid_text_representation
+    "22P05",  # untranslatable_character: \u0000 in JSON
+}
+
+
+def is_refused_value(error: BaseException) -> bool:
+    """PostgreSQL refused a value the request carried (too long, out of range, a NUL character):
+    the client's mistake, to be answered 422, not a server error."""
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    return _sqlstate(error) in _REFUSED_VALUE_SQLSTATES
+
+
 def describe(error: BaseException) -> str:
     """A one-line reason for a dead letter or a log line, without a traceback."""
     text = str(getattr(error, "orig", None) or error).strip().splitlines()

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import ops
 from shared.auth import parse_api_tokens
-from shared.failures import describe, is_transient
+from shared.failures import describe, is_refused_value, is_transient
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,18 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
         try:
             response = await call_next(request)
         except Exception as error:
-            if not is_transient(error):
+            if is_refused_value(error):
+                log.info("request refused, the database cannot store a value: %s", describe(error))
+                response = JSONResponse(
+                    {"detail": f"a value in the request cannot be stored: {describe(error)}"}, status_code=422
+                )
+            elif is_transient(error):
+                log.warning("request failed, database unavailable: %s", describe(error))
+                response = JSONResponse(
+                    {"detail": "the service's database is unavailable; try again shortly"}, status_code=503
+                )
+            else:
                 raise
-            log.warning("request failed, database unavailable: %s", describe(error))
-            response = JSONResponse(
-                {"detail": "the service's database is unavailable; try again shortly"}, status_code=503
-            )
         metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
         metrics.http_seconds.labels(request.method, route).observe(time.perf_counter() - started)
         return response

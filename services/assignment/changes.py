@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from services.assignment.domain import Agent, Choice
+from services.assignment.domain import Agent, Basis, Choice
 from services.assignment.history import HistoryEntry
 from services.assignment.reassignment import Vacancy, fill_vacancies, revise_for_late_fact
 from services.assignment.repository import AssignmentUnitOfWork, Customer
@@ -144,6 +144,7 @@ async def fill(
     as the choices are made. `top_performers_first` None: as each customer's vacancy says."""
     if not customers:
         return []
+    await uow.contacts.preload(customer.customer_id for customer in customers)
     vacancies = [
         Vacancy(
             customer_id=customer.customer_id,
@@ -156,20 +157,30 @@ async def fill(
         )
         for customer in customers
     ]
-    pools = Counter(vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel)
-    tops = Counter(
-        vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel and vacancy.top_performers_first
-    )
-    agents, loads = await uow.agents.candidates(
-        named={share.agent_id for vacancy in vacancies for share in vacancy.policies if share.agent_id},
-        pools={channel: count + 1 for channel, count in pools.items()},
-        top_performers={channel: count + 1 for channel, count in tops.items()},
-    )
+    named = {share.agent_id for vacancy in vacancies for share in vacancy.policies if share.agent_id}
+    agents, loads = await uow.agents.candidates(named=named, pools={}, top_performers={})
     chosen = dict(
         fill_vacancies(
             vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=cause.occurred_at
         )
     )
+    if not _settled_by_policies(vacancies, chosen):
+        pools = Counter(vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel)
+        tops = Counter(
+            vacancy.serving_channel
+            for vacancy in vacancies
+            if vacancy.serving_channel and vacancy.top_performers_first
+        )
+        agents, loads = await uow.agents.candidates(
+            named=named,
+            pools={channel: count + 1 for channel, count in pools.items()},
+            top_performers={channel: count + 1 for channel, count in tops.items()},
+        )
+        chosen = dict(
+            fill_vacancies(
+                vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=cause.occurred_at
+            )
+        )
     published: list[InternalEvent] = []
     for customer, vacancy in zip(customers, vacancies, strict=True):
         published += await apply_choice(
@@ -183,6 +194,21 @@ async def fill(
             top_performers_first=vacancy.top_performers_first,
         )
     return published
+
+
+def _settled_by_policies(vacancies: Sequence[Vacancy], chosen: Mapping[str, Choice | None]) -> bool:
+    """Whether every vacancy went to a person on its policies, with only those persons looked at.
+
+    The policies are tried before any pool, and that step reads neither the pools nor the loads, so
+    adding the pools could not change these choices: the pools (which need a query) are read only
+    when someone needs them.
+    """
+    return all(
+        not vacancy.top_performers_first
+        and (choice := chosen[vacancy.customer_id]) is not None
+        and choice.basis in {Basis.POLICY, Basis.RECENT_CONTACT}
+        for vacancy in vacancies
+    )
 
 
 async def revise(

@@ -19,7 +19,8 @@ raises the question of what "no churn" allows. The line drawn here:
   filled as soon as someone who could take them becomes assignable: a new profile, or a profile
   turning eligible, of a person in their serving channel or on one of their policies; any later
   tier decision also tries again.
-- A late tier decision is one whose `revision` is not above the last applied: it is ignored.
+- A late tier decision is one whose `revision` is not above the last applied: it is ignored (and
+  counted as stale, as is a profile older than the one applied).
 """
 
 from datetime import datetime
@@ -36,6 +37,7 @@ from shared.events.internal import InternalEvent, TierDecided
 async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
     stored = await uow.customers.get(event.customer_id, for_update=True)
     if stored is not None and event.revision <= stored.tier_revision:
+        uow.mark_stale()
         return []
     customer = await uow.customers.save_tier(
         event.customer_id,
@@ -70,6 +72,7 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
     stored = await uow.agents.get(profile.agent_id, for_update=True)
     before = stored.agent if stored else None
     if stored is not None and stored.profile_at is not None and event.occurred_at < stored.profile_at:
+        uow.mark_stale()
         return []
     await uow.agents.save_profile(profile, at=event.occurred_at)
     now = await uow.agents.get(profile.agent_id)

@@ -26,29 +26,41 @@ class HistoryEntry:
     cause_event_type: str
 
 
+_INSERT = insert(representative_history)
+
+
 class HistoryRepository:
+    """Entries are buffered and written in one statement, in the order appended, at `flush`."""
+
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+        self._pending: list[dict[str, object]] = []
 
     async def append(self, entry: HistoryEntry) -> None:
-        await self._connection.execute(
-            insert(representative_history).values(
-                customer_id=entry.customer_id,
-                revision=entry.revision,
-                agent_id=entry.agent_id,
-                agent_name=entry.agent_name,
-                agent_channel=entry.agent_channel,
-                basis=entry.basis,
-                reason=entry.reason,
-                effective_at=entry.effective_at,
-                decided_at=entry.decided_at,
-                cause_event_id=entry.cause_event_id,
-                cause_event_type=entry.cause_event_type,
-            )
+        self._pending.append(
+            {
+                "customer_id": entry.customer_id,
+                "revision": entry.revision,
+                "agent_id": entry.agent_id,
+                "agent_name": entry.agent_name,
+                "agent_channel": entry.agent_channel,
+                "basis": entry.basis,
+                "reason": entry.reason,
+                "effective_at": entry.effective_at,
+                "decided_at": entry.decided_at,
+                "cause_event_id": entry.cause_event_id,
+                "cause_event_type": entry.cause_event_type,
+            }
         )
+
+    async def flush(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            await self._connection.execute(_INSERT, rows)
 
     async def of_customer(self, customer_id: str) -> list[tuple[HistoryEntry, datetime]]:
         """Newest first, each with the time it was recorded."""
+        await self.flush()
         table = representative_history
         rows = await self._connection.execute(
             select(table).where(table.c.customer_id == customer_id).order_by(table.c.id.desc())

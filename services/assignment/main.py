@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.assignment import api, consumers
+from services.assignment import api, consumers, ops_api
 from services.assignment.config import AssignmentSettings
 from services.assignment.repository import AssignmentUnitOfWork
 from shared.db import Transactions, create_engine
@@ -34,6 +34,7 @@ def create_app(settings: AssignmentSettings) -> FastAPI:
     )
     app = create_service_app(title="VIP assignment", runtime=runtime)
     app.include_router(api.router)
+    app.include_router(ops_api.install(app))
     return app
 
 

@@ -1,222 +1,35 @@
-"""Assignment's statements, and the unit of work that carries them through one transaction.
+"""Assignment's unit of work: one transaction, with the repositories on it.
 
-Customer rows are read `FOR UPDATE` before a change, so a departure and a tier decision for the same
-customer, handled by two consumers at once, apply one after the other. `agents.load` is kept in the
-same transaction as every change of `customers.representative_id` (`record_assignment`).
-Service persons and contacts are in `services.assignment.agents`.
+A batch is applied with a handful of statements, not several per event: `prepare` locks and loads
+in bulk what the batch's handlers will read, the repositories serve it from memory (an event later
+in the batch sees what an earlier one changed), and `flush` writes every change in one statement
+per table just before the commit. A repository method asked for something not preloaded loads it,
+so HTTP reads and single events work the same way.
+
+Customers are in `services.assignment.customers`, service persons in `services.assignment.agents`
+(their pools in `services.assignment.pools`), contacts in `services.assignment.contacts`, the
+history in `services.assignment.history`.
 """
 
-from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.assignment.agents import AgentRepository, ContactRepository
-from services.assignment.domain import POOL_ROLES, Agent, Basis, Choice, PolicyShare
+from services.assignment.agents import AgentRepository
+from services.assignment.contacts import ContactRepository
+from services.assignment.customer_rows import Customer
+from services.assignment.customers import CustomerRepository
+from services.assignment.domain import POOL_ROLES
 from services.assignment.history import HistoryRepository
-from services.assignment.tables import customers
 from shared.db import UnitOfWork
-from shared.events.values import Channel, Tier
+from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted
+from shared.events.internal import TierDecided
+from shared.events.values import Channel
 from shared.ruleset import Ruleset
 
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    customer_id: str
-    tier_revision: int
-    tier: Tier | None
-    serving_channel: Channel | None
-    policies: tuple[PolicyShare, ...]
-    representative: Choice | None
-    decided_at: datetime | None
-    since: date | None
-    top_performers_first: bool
-    unassigned_since: date | None
-    unassigned_reason: str | None
-    revision: int
-
-    @property
-    def is_vip(self) -> bool:
-        return self.tier is not None
-
-    @property
-    def reason(self) -> str:
-        """Why the customer has their representative, or why they have none."""
-        if self.representative is not None:
-            return self.representative.reason
-        return self.unassigned_reason or ""
-
-
-def _shares_json(policies: Collection[PolicyShare]) -> list[dict[str, Any]]:
-    return [
-        {
-            "policy_no": share.policy_no,
-            "agent_id": share.agent_id,
-            "contribution": str(share.contribution),
-            "counted": share.counted,
-        }
-        for share in policies
-    ]
-
-
-def _customer(row: Row[Any]) -> Customer:
-    representative = None
-    if row.representative_id is not None:
-        representative = Choice(
-            agent_id=row.representative_id,
-            basis=Basis(row.basis),
-            reason=row.reason,
-            revisable_by=frozenset(row.revisable_by),
-        )
-    return Customer(
-        customer_id=row.customer_id,
-        tier_revision=row.tier_revision,
-        tier=Tier(row.tier) if row.tier else None,
-        serving_channel=Channel(row.serving_channel) if row.serving_channel else None,
-        policies=tuple(
-            PolicyShare(
-                policy_no=item["policy_no"],
-                agent_id=item["agent_id"],
-                contribution=Decimal(item["contribution"]),
-                counted=item["counted"],
-            )
-            for item in row.policies
-        ),
-        representative=representative,
-        decided_at=row.decided_at,
-        since=row.since,
-        top_performers_first=row.top_performers_first,
-        unassigned_since=row.unassigned_since,
-        unassigned_reason=row.unassigned_reason,
-        revision=row.revision,
-    )
-
-
-class CustomerRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
-        self._connection = connection
-
-    async def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
-        statement = select(customers).where(customers.c.customer_id == customer_id)
-        row = (await self._connection.execute(statement.with_for_update() if for_update else statement)).first()
-        return _customer(row) if row else None
-
-    async def save_tier(
-        self,
-        customer_id: str,
-        *,
-        tier_revision: int,
-        tier: Tier | None,
-        serving_channel: Channel | None,
-        policies: tuple[PolicyShare, ...],
-    ) -> Customer:
-        values: dict[str, Any] = {
-            "tier_revision": tier_revision,
-            "tier": tier.value if tier else None,
-            "serving_channel": serving_channel.value if serving_channel else None,
-            "policies": _shares_json(policies),
-            "service_person_ids": sorted(
-                {share.agent_id for share in policies if share.counted and share.agent_id is not None}
-            ),
-        }
-        if tier is None:
-            values.update(unassigned_since=None, unassigned_reason=None, top_performers_first=False)
-        statement = insert(customers).values(customer_id=customer_id, **values)
-        row = (
-            await self._connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[customers.c.customer_id], set_={**values, "updated_at": func.now()}
-                ).returning(*customers.c)
-            )
-        ).one()
-        return _customer(row)
-
-    async def record_assignment(
-        self,
-        customer: Customer,
-        *,
-        choice: Choice | None,
-        decided_at: datetime,
-        since: date,
-        unassigned_reason: str | None,
-        top_performers_first: bool,
-        publishing: bool,
-    ) -> int:
-        """Set the representative (or none) and move both persons' loads; returns the revision, raised
-        by one when `publishing`."""
-        before = customer.representative.agent_id if customer.representative else None
-        after = choice.agent_id if choice else None
-        if before != after:
-            for agent_id, delta in ((before, -1), (after, 1)):
-                if agent_id is not None:
-                    await AgentRepository(self._connection).add_load(agent_id, delta)
-        vacant = choice is None and customer.is_vip
-        revision = await self._connection.scalar(
-            update(customers)
-            .where(customers.c.customer_id == customer.customer_id)
-            .values(
-                representative_id=after,
-                basis=choice.basis.value if choice else None,
-                reason=choice.reason if choice else None,
-                revisable_by=sorted(choice.revisable_by) if choice else [],
-                decided_at=decided_at if choice else None,
-                since=since if choice else None,
-                top_performers_first=top_performers_first and vacant,
-                unassigned_since=(customer.unassigned_since or since) if vacant else None,
-                unassigned_reason=unassigned_reason if vacant else None,
-                revision=customers.c.revision + (1 if publishing else 0),
-                updated_at=func.now(),
-            )
-            .returning(customers.c.revision)
-        )
-        assert revision is not None
-        return int(revision)
-
-    async def bump_revision(self, customer_id: str) -> int:
-        """For republishing an unchanged representative whose name or channel changed."""
-        revision = await self._connection.scalar(
-            update(customers)
-            .where(customers.c.customer_id == customer_id)
-            .values(revision=customers.c.revision + 1, updated_at=func.now())
-            .returning(customers.c.revision)
-        )
-        assert revision is not None
-        return int(revision)
-
-    async def represented_by(self, agent_id: str) -> list[Customer]:
-        return await self._locked(customers.c.representative_id == agent_id)
-
-    async def revisable_by(self, agent_id: str) -> list[Customer]:
-        return await self._locked(customers.c.revisable_by.contains([agent_id]))
-
-    async def vacancies_for(self, agent: Agent) -> list[Customer]:
-        """VIPs without a representative whom `agent` could take: through a policy they service, or
-        through their serving channel's service pool or top performers."""
-        could_take = customers.c.service_person_ids.contains([agent.agent_id])
-        if agent.role in POOL_ROLES or agent.top_performer:
-            could_take = could_take | (customers.c.serving_channel == agent.channel.value)
-        return await self._locked(customers.c.tier.is_not(None), customers.c.representative_id.is_(None), could_take)
-
-    async def _locked(self, *conditions: Any) -> list[Customer]:
-        statement = select(customers).where(*conditions).order_by(customers.c.customer_id).with_for_update()
-        return [_customer(row) for row in (await self._connection.execute(statement)).all()]
-
-    async def unassigned(self, *, channel: Channel | None, limit: int, offset: int) -> list[Customer]:
-        statement = select(customers).where(customers.c.tier.is_not(None), customers.c.representative_id.is_(None))
-        if channel is not None:
-            statement = statement.where(customers.c.serving_channel == channel.value)
-        statement = statement.order_by(customers.c.unassigned_since, customers.c.customer_id)
-        rows = await self._connection.execute(statement.limit(limit).offset(offset))
-        return [_customer(row) for row in rows.all()]
-
-    async def of_representative(self, agent_id: str) -> list[Customer]:
-        statement = select(customers).where(customers.c.representative_id == agent_id).order_by(customers.c.customer_id)
-        return [_customer(row) for row in (await self._connection.execute(statement)).all()]
+__all__ = ["AssignmentUnitOfWork", "Customer", "CustomerRepository"]
 
 
 class AssignmentUnitOfWork(UnitOfWork):
@@ -224,6 +37,61 @@ class AssignmentUnitOfWork(UnitOfWork):
         super().__init__(connection)
         self.ruleset = ruleset
         self.agents = AgentRepository(connection)
-        self.customers = CustomerRepository(connection)
+        self.customers = CustomerRepository(connection, agents=self.agents)
         self.contacts = ContactRepository(connection)
         self.history = HistoryRepository(connection)
+
+    async def prepare(self, events: Sequence[Any]) -> None:
+        """Lock and load what the batch's handlers will read, in a handful of statements: the
+        customers of its tier decisions and contacts (first), the persons its HR events change, the
+        persons on the decisions' policies, the customers those persons' HR events may move, the
+        persons on all these customers' policies and their representatives, their contacts, and the
+        least loaded of the service pools new VIPs may fall to."""
+        customer_ids = [event.customer_id for event in events if isinstance(event, TierDecided | CustomerContacted)]
+        agent_ids = [
+            event.agent.agent_id if isinstance(event, AgentUpserted) else event.agent_id
+            for event in events
+            if isinstance(event, AgentUpserted | AgentDeparted | AgentDisqualified)
+        ]
+        await self.customers.lock(customer_ids)
+        await self.agents.lock(agent_ids)
+        if agent_ids:
+            await self.customers.preload_around(agent_ids, channels=await self._pools_gaining(events))
+        named = {
+            share.agent_id
+            for event in events
+            if isinstance(event, TierDecided)
+            for share in event.policies
+            if share.agent_id is not None
+        }
+        loaded = self.customers.loaded()
+        for customer in loaded:
+            named.update(share.agent_id for share in customer.policies if share.agent_id is not None)
+            if customer.representative is not None:
+                named.add(customer.representative.agent_id)
+        await self.agents.preload(named)
+        await self.contacts.preload([*customer_ids, *(customer.customer_id for customer in loaded)])
+        await self.agents.preload_pools(
+            Counter(
+                event.serving_channel
+                for event in events
+                if isinstance(event, TierDecided) and event.tier is not None and event.serving_channel is not None
+            )
+        )
+
+    async def _pools_gaining(self, events: Sequence[Any]) -> set[Channel]:
+        """Channels where a profile in the batch may make a pool member or top performer assignable
+        (`vacancies_for` then looks at the channel's unassigned VIPs)."""
+        channels = set()
+        for event in events:
+            if isinstance(event, AgentUpserted) and (event.agent.role in POOL_ROLES or event.agent.top_performer):
+                stored = await self.agents.get(event.agent.agent_id)
+                if stored is None or stored.agent is None or not stored.agent.assignable:
+                    channels.add(event.agent.channel)
+        return channels
+
+    async def flush(self) -> None:
+        await self.agents.flush()
+        await self.customers.flush()
+        await self.contacts.flush()
+        await self.history.flush()

@@ -5,12 +5,13 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements import redemptions
 from services.entitlements.domain import Entitlement, catalog_from, entitlements_for, visible_services
 from services.entitlements.handlers import roll_over_due_periods
+from services.entitlements.lookup import CustomerLookup
 from services.entitlements.repository import CustomerRecord, EntitlementsUnitOfWork
 from shared.auth import Principal, require_roles
 from shared.db import Transactions
@@ -47,6 +48,7 @@ def not_seen(customer_id: str) -> HTTPException:
 
 
 def customer_view(customer: CustomerRecord) -> dict[str, Any]:
+    """The look-up's body for a customer record: `lookup.CUSTOMER_VIEW` builds the same in SQL (tested)."""
     representative = customer.representative
     return {
         "customer_id": customer.customer_id,
@@ -75,14 +77,22 @@ def entitlement_view(entitlement: Entitlement) -> dict[str, Any]:
     }
 
 
-@router.get("/customers/{customer_id}", responses={404: {"description": "never seen"}})
-async def customer(customer_id: str, _: CallCenter, transactions: Db) -> dict[str, Any]:
-    """Tier, standard, points held against its thresholds, serving channel and representative."""
-    async with transactions.read() as uow:
-        found = await uow.customers.find(customer_id)
-    if found is None:
+@router.get(
+    "/customers/{customer_id}",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}, 404: {"description": "never seen"}},
+)
+async def customer(customer_id: str, _: CallCenter, request: Request) -> Response:
+    """Tier, standard, points held against its thresholds, serving channel and representative.
+
+    The call center's hot path: one SELECT that returns the body (services/entitlements/lookup.py),
+    no transaction, no response model; the body is `customer_view` of the stored customer.
+    """
+    lookup: CustomerLookup = request.app.state.customer_lookup
+    body = await lookup.customer_view(customer_id)
+    if body is None:
         raise not_seen(customer_id)
-    return customer_view(found)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/customers/{customer_id}/entitlements", responses={404: {"description": "never seen"}})

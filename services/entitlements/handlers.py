@@ -26,6 +26,7 @@ async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> li
             event.revision,
             customer.tier_revision,
         )
+        uow.mark_stale()
         return []
     branch = customer_branch(serving_channel=event.serving_channel, standard=event.standard, policies=event.policies)
     await uow.customers.apply_tier(
@@ -57,6 +58,7 @@ async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> li
 async def on_representative_changed(event: RepresentativeChanged, uow: EntitlementsUnitOfWork) -> list[InternalEvent]:
     customer = await uow.customers.lock_or_create(event.customer_id)
     if event.revision <= customer.representative_revision:
+        uow.mark_stale()
         return []
     await uow.customers.apply_representative(
         event.customer_id, revision=event.revision, representative=event.representative

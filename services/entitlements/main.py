@@ -5,8 +5,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.entitlements import api, api_admin, consumers
+from services.entitlements import api, api_admin, consumers, ops_api
 from services.entitlements.config import EntitlementsSettings
+from services.entitlements.lookup import CustomerLookup
 from services.entitlements.repository import EntitlementsUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.http import create_service_app, serve
@@ -33,8 +34,11 @@ def create_app(settings: EntitlementsSettings) -> FastAPI:
         metrics=ServiceMetrics(service=settings.service_name),
     )
     app = create_service_app(title="VIP entitlements", runtime=runtime)
+    lookup = app.state.customer_lookup = CustomerLookup(settings=settings)
+    app.router.lifespan_context = lookup.around(app.router.lifespan_context)
     app.include_router(api.router)
     app.include_router(api_admin.router)
+    app.include_router(ops_api.install(app))
     return app
 
 

@@ -11,6 +11,7 @@ topics, where a relay retry may have written an event twice under one id).
 
 import asyncio
 import hashlib
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from shared.topics import AGENT_EVENTS, CUSTOMER_SCORES, POLICY_EVENTS, REPRESENTATIVES, TIER_DECISIONS
 from tests.faults.platform import FaultPlatform
@@ -59,34 +61,41 @@ async def publish(bootstrap_servers: str, topic: str, messages: Sequence[Message
         await producer.stop()
 
 
-async def topic_event_ids(bootstrap_servers: str, topic: str) -> list[str]:
-    """Every event id on `topic`, from the start to its current end (a repeat appears twice)."""
+async def read_to_end(bootstrap_servers: str, topic: str, *, timeout_s: float = 60) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record on `topic`, from the start to its end as of the first fetch of each partition.
+
+    The end is the high watermark a fetch reports: Tansu answers ListOffsets(latest) with the base
+    offset of the last record batch plus one, so `end_offsets()` falls short of the real end.
+    """
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
                                 auto_offset_reset="earliest", fetch_max_wait_ms=20, max_poll_records=5000)
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-        if not partitions:
-            partitions = [TopicPartition(topic, p) for p in sorted(await _partitions(consumer, topic))]
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        ids: list[str] = []
-        remaining = {tp for tp, end in ends.items() if end > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batch.items():
-                ids.extend(str(orjson.loads(record.value)["event_id"]) for record in records)
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-        return ids
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        ends: dict[TopicPartition, int] = {}
+        deadline = time.monotonic() + timeout_s
+        while len(ends) < len(partitions) or any([await consumer.position(tp) < end for tp, end in ends.items()]):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"could not read {topic} to its end within {timeout_s} s")
+            batch = await consumer.getmany(timeout_ms=200)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+            for tp in partitions:
+                highwater = consumer.highwater(tp)
+                if tp not in ends and highwater is not None:
+                    ends[tp] = highwater
+        return records
     finally:
         await consumer.stop()
 
 
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()
+async def topic_event_ids(bootstrap_servers: str, topic: str) -> list[str]:
+    """Every event id on `topic` (a message written twice appears twice)."""
+    return [str(orjson.loads(record.value)["event_id"]) for record in await read_to_end(bootstrap_servers, topic)]
 
 
 @dataclass
@@ -95,6 +104,7 @@ class RunResult:
     inboxes: Summary
     drain_s: float
     max_stall_s: float
+    finished_at: float = 0.0  # time.monotonic() when the last event was seen applied
 
 
 class Progress:
@@ -139,12 +149,16 @@ async def wait_applied(platform: FaultPlatform, *, policy_event_ids: Iterable[st
     """
     expected = digest(policy_event_ids)
     progress = Progress()
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
+    deadline = started + timeout_s
+    verbose = bool(os.environ.get("VIP_FAULT_VERBOSE"))
     previous: Summary | None = None
     summary: Summary | None = None
     while time.monotonic() < deadline:
         summary = await _summary(platform)
         progress.observe(None if summary is None else sum(n for topics in summary.values() for n, _ in topics.values()))
+        if verbose and summary is not None:
+            print(f"  {time.monotonic() - started:5.1f} s", {s: {t: n for t, (n, _) in v.items()} for s, v in summary.items()})
         if summary is not None and summary == previous:
             try:
                 if await _complete(platform, summary, policy_ids=expected):
@@ -167,11 +181,14 @@ async def run_workload(
     rate_per_s: float | None = None,
     fault: Callable[[], Awaitable[None]] | None = None,
     extra: Sequence[Message] = (),
+    applied_ids: Iterable[str] | None = None,
 ) -> RunResult:
     """Agents first (applied before any policy event, so assignment sees the same agents in every
-    run), then the policy events with `extra` mixed in, with `fault` running alongside."""
+    run), then the policy events with `extra` mixed in (one after every 99), with `fault` running
+    alongside; done when the policy events `applied_ids` (default: all of the workload's) are applied."""
     await publish(platform.bootstrap_servers, AGENT_EVENTS, workload.agents)
-    await wait_for(lambda: _agents_applied(platform, len(workload.agents)), timeout_s=60, what="agents applied")
+    agents = len({message.event_id for message in workload.agents})
+    await wait_for(lambda: _agents_applied(platform, agents), timeout_s=60, what="agents applied")
     messages = list(workload.policy_events)
     for position, message in enumerate(extra):
         messages.insert(min(len(messages), (position + 1) * 100 - 1), message)
@@ -180,18 +197,21 @@ async def run_workload(
     if fault is not None:
         tasks.append(asyncio.create_task(fault()))
     try:
-        max_stall = await wait_applied(platform, policy_event_ids=workload.event_ids, timeout_s=timeout_s)
+        max_stall = await wait_applied(
+            platform, policy_event_ids=workload.event_ids if applied_ids is None else applied_ids, timeout_s=timeout_s
+        )
         await asyncio.gather(*tasks)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    drain_s = time.monotonic() - started
+    finished_at = time.monotonic()
     return RunResult(
         answers=await platform.answers(workload.customers),
         inboxes=await platform.inboxes(),
-        drain_s=drain_s,
+        drain_s=finished_at - started,
         max_stall_s=max_stall,
+        finished_at=finished_at,
     )
 
 

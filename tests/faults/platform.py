@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -37,10 +38,11 @@ VIP = str(Path(sys.executable).parent / "vip")
 SERVICE_NAMES = tuple(service.name for service in SERVICES)
 ROLE_TOKENS = {role: f"fault-{role}-{uuid.uuid4().hex[:8]}" for role in sorted(ROLES)}
 TOKEN = f"fault-ops-{uuid.uuid4().hex[:8]}"  # call_center + ops + admin: reads everything the tests read
+ALL_ROLES_TOKEN = f"fault-all-{uuid.uuid4().hex[:8]}"
 
 
 def _api_tokens() -> str:
-    entries = [f"{TOKEN}=call_center+ops+admin"]
+    entries = [f"{TOKEN}=call_center+ops+admin", f"{ALL_ROLES_TOKEN}={'+'.join(sorted(ROLES))}"]
     entries += [f"{token}={role}" for role, token in ROLE_TOKENS.items()]
     return ",".join(entries)
 
@@ -89,6 +91,7 @@ class FaultPlatform:
     http_base: int
     env: dict[str, str]
     client: httpx.AsyncClient
+    known_ids: dict[str, str] = field(default_factory=dict)  # path parameter -> an id that exists
 
     @property
     def bootstrap_servers(self) -> str:
@@ -106,6 +109,17 @@ class FaultPlatform:
     def restarts(self, service: str) -> list[str]:
         """The lines in which `vip up` said it restarts `service`."""
         return [line for line in self.output().splitlines() if re.match(rf"{service} exited with code .*restart #", line)]
+
+    def service_pid(self, service: str) -> int:
+        """The pid of the service process `vip up` runs now (it changes with every restart)."""
+        module = f"services.{service}.main"
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                if module in child.cmdline() and child.status() != psutil.STATUS_ZOMBIE:
+                    return int(child.pid)
+            except psutil.NoSuchProcess:
+                continue
+        raise LookupError(f"{service} is not running")
 
     async def get(self, service: str, path: str, **kwargs: Any) -> httpx.Response:
         return await self.client.get(f"{self.url(service)}{path}", headers={"Authorization": f"Bearer {TOKEN}"},

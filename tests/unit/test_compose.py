@@ -115,3 +115,28 @@ def test_topics_are_created_before_the_services_start(compose: dict[str, Any]) -
     for layout in SERVICES:
         condition = _service(compose, layout.name)["depends_on"]["topics"]["condition"]
         assert condition == "service_completed_successfully"
+
+
+def test_prometheus_scrapes_with_the_deploy_config_and_grafana_is_provisioned(compose: dict[str, Any]) -> None:
+    prometheus = _service(compose, "prometheus")
+    assert prometheus["image"].startswith("prom/prometheus")
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in prometheus["volumes"]}
+    assert (ROOT / mounts["/etc/prometheus"] / "prometheus.yml").is_file()
+    assert "--config.file=/etc/prometheus/prometheus.yml" in _command(prometheus)
+    assert set(prometheus["depends_on"]) >= {layout.name for layout in SERVICES}
+    grafana = _service(compose, "grafana")
+    assert grafana["image"].startswith("grafana/grafana")
+    assert "/etc/grafana/provisioning" in " ".join(grafana["volumes"])
+    assert _env(grafana)["GF_SECURITY_ADMIN_PASSWORD"].startswith("${VIP_GRAFANA_ADMIN_PASSWORD:?")
+    for service in (prometheus, grafana):
+        assert all(str(mapping).startswith("127.0.0.1:") for mapping in service["ports"])
+
+
+def test_the_ops_dashboard_reads_the_services_by_compose_name(compose: dict[str, Any]) -> None:
+    dashboard = _service(compose, "dashboard")
+    assert _command(dashboard) == ["python", "-m", "dashboard.main"]
+    env = _env(dashboard)
+    for layout in SERVICES:
+        assert env[layout.url_env_var] == f"http://{layout.name}:{layout.port(base=8001)}"
+    assert env["VIP_KAFKA_BOOTSTRAP_SERVERS"].startswith("kafka:")
+    assert env["VIP_API_TOKENS"].startswith("${VIP_API_TOKENS")

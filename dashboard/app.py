@@ -1,0 +1,106 @@
+"""The dashboard's web app: a login form, the page, its data as JSON, and the vendored static files."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+import httpx
+from fastapi import Cookie, FastAPI, HTTPException, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from dashboard.config import DashboardSettings
+from dashboard.overview import Overview
+from dashboard.sessions import COOKIE, LoginRefused, Session, Sessions
+
+STATIC = Path(__file__).parent / "static"
+
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _login_page(message: str = "") -> HTMLResponse:
+    page = (STATIC / "login.html").read_text(encoding="utf-8")
+    notice = f'<p class="error" role="alert">{message}</p>' if message else ""
+    code = status.HTTP_401_UNAUTHORIZED if message else status.HTTP_200_OK
+    return HTMLResponse(page.replace("<!--notice-->", notice), status_code=code, headers=_SECURITY_HEADERS)
+
+
+def create_app(settings: DashboardSettings) -> FastAPI:
+    sessions = Sessions(api_tokens=settings.api_tokens.get_secret_value(), lifetime_s=settings.session_hours * 3600)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            app.state.overview = Overview(settings=settings, client=client)
+            yield
+
+    app = FastAPI(title="VIP operations dashboard", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def session_of(session_id: str | None) -> Session:
+        session = sessions.get(session_id)
+        if session is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="log in first")
+        return session
+
+    @app.get("/", response_model=None)
+    async def page(session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Response:
+        if sessions.get(session_id) is None:
+            return _login_page()
+        return FileResponse(STATIC / "dashboard.html", headers=_SECURITY_HEADERS)
+
+    @app.post("/login", response_model=None)
+    async def login(request: Request) -> Response:
+        """The login form, `application/x-www-form-urlencoded` with one field, `token`."""
+        body = await request.body()
+        if len(body) > 2048:
+            return _login_page("Login refused: the form is too large.")
+        token = parse_qs(body.decode(errors="replace")).get("token", [""])[0]
+        try:
+            session_id = sessions.open(token.strip())
+        except LoginRefused as refused:
+            return _login_page(f"Login refused: {refused}.")
+        response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+        response.set_cookie(
+            COOKIE, session_id, max_age=int(settings.session_hours * 3600), httponly=True, samesite="strict",
+            secure=settings.cookie_secure, path="/",
+        )
+        return response
+
+    @app.post("/logout")
+    async def logout(session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> RedirectResponse:
+        sessions.close(session_id)
+        response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    @app.get("/api/overview")
+    async def overview(
+        request: Request, session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None
+    ) -> dict[str, Any]:
+        session = session_of(session_id)
+        built: dict[str, Any] = await request.app.state.overview.build(token=session.token)
+        built["user"] = session.principal.user_id
+        return built
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "dashboard"}
+
+    @app.get("/readyz")
+    async def readyz() -> dict[str, str]:
+        """Ready once serving: the dashboard shows a source that is away rather than waiting for it."""
+        return {"status": "ready"}
+
+    return app

@@ -1,0 +1,59 @@
+"""Dashboard sessions: a token typed into the login form is kept server-side; the browser holds only
+a random session id in an HttpOnly, SameSite=Strict cookie, so the token is never in a URL, in page
+script or in browser storage."""
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from shared.auth import Principal, parse_api_tokens
+
+COOKIE = "vip_dashboard_session"
+ROLE = "ops"
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    token: str
+    principal: Principal
+    expires_at: float
+
+
+class LoginRefused(Exception):
+    pass
+
+
+class Sessions:
+    def __init__(self, *, api_tokens: str, lifetime_s: float) -> None:
+        self._principals = parse_api_tokens(api_tokens)
+        self._lifetime_s = lifetime_s
+        self._sessions: dict[str, Session] = {}
+
+    def open(self, token: str) -> str:
+        """A new session id for a known token holding the `ops` role."""
+        principal = next(
+            (known for candidate, known in self._principals.items() if secrets.compare_digest(candidate, token)), None
+        )
+        if principal is None:
+            raise LoginRefused("unknown token")
+        if ROLE not in principal.roles:
+            raise LoginRefused("this token does not hold the ops role")
+        self._forget_expired()
+        session_id = secrets.token_urlsafe(32)
+        self._sessions[session_id] = Session(token, principal, time.monotonic() + self._lifetime_s)
+        return session_id
+
+    def get(self, session_id: str | None) -> Session | None:
+        session = self._sessions.get(session_id) if session_id else None
+        if session is None or session.expires_at < time.monotonic():
+            return None
+        return session
+
+    def close(self, session_id: str | None) -> None:
+        if session_id:
+            self._sessions.pop(session_id, None)
+
+    def _forget_expired(self) -> None:
+        now = time.monotonic()
+        for session_id in [key for key, session in self._sessions.items() if session.expires_at < now]:
+            del self._sessions[session_id]
