@@ -8,40 +8,29 @@ from fastapi import FastAPI
 from services.assignment import api, consumers, ops_api
 from services.assignment.config import AssignmentSettings
 from services.assignment.repository import AssignmentUnitOfWork
-from shared.db import Transactions, create_engine
-from shared.http import create_service_app, serve
-from shared.logs import configure_logging
-from shared.metrics import ServiceMetrics
 from shared.ruleset import load_ruleset
-from shared.runtime import ServiceRuntime
+from shared.service import build_service_app, run_service
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: AssignmentSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
-    transactions = Transactions(
-        engine=create_engine(settings=settings),
-        make_unit_of_work=partial(AssignmentUnitOfWork, ruleset=ruleset),
-    )
-    runtime = ServiceRuntime(
+    app = build_service_app(
+        title="VIP assignment",
         settings=settings,
-        transactions=transactions,
+        make_unit_of_work=partial(AssignmentUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
-        metrics=ServiceMetrics(service=settings.service_name),
     )
-    app = create_service_app(title="VIP assignment", runtime=runtime)
     app.include_router(api.router)
     app.include_router(ops_api.install(app))
     return app
 
 
 def main() -> None:
-    settings = AssignmentSettings()
-    configure_logging(service=settings.service_name, level=settings.log_level, as_json=settings.log_json)
-    serve(app=create_app(settings), host=settings.http_host, port=settings.http_port)
+    run_service(settings=AssignmentSettings(), create_app=create_app)
 
 
 if __name__ == "__main__":

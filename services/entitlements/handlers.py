@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> list[InternalEvent]:
     customer = await uow.customers.lock_or_create(event.customer_id)
     if event.revision <= customer.tier_revision:
-        log.info(
+        log.debug(
             "stale tier decision %s for %s: revision %s, applied %s",
             event.event_id,
             event.customer_id,

@@ -9,31 +9,22 @@ from services.entitlements import api, api_admin, consumers, ops_api
 from services.entitlements.config import EntitlementsSettings
 from services.entitlements.lookup import CustomerLookup
 from services.entitlements.repository import EntitlementsUnitOfWork
-from shared.db import Transactions, create_engine
-from shared.http import create_service_app, serve
-from shared.logs import configure_logging
-from shared.metrics import ServiceMetrics
 from shared.ruleset import load_ruleset
-from shared.runtime import ServiceRuntime
+from shared.service import build_service_app, run_service
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: EntitlementsSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
-    transactions = Transactions(
-        engine=create_engine(settings=settings),
-        make_unit_of_work=partial(EntitlementsUnitOfWork, ruleset=ruleset),
-    )
-    runtime = ServiceRuntime(
+    app = build_service_app(
+        title="VIP entitlements",
         settings=settings,
-        transactions=transactions,
+        make_unit_of_work=partial(EntitlementsUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
-        metrics=ServiceMetrics(service=settings.service_name),
     )
-    app = create_service_app(title="VIP entitlements", runtime=runtime)
     lookup = app.state.customer_lookup = CustomerLookup(settings=settings)
     app.router.lifespan_context = lookup.around(app.router.lifespan_context)
     app.include_router(api.router)
@@ -43,9 +34,7 @@ def create_app(settings: EntitlementsSettings) -> FastAPI:
 
 
 def main() -> None:
-    settings = EntitlementsSettings()
-    configure_logging(service=settings.service_name, level=settings.log_level, as_json=settings.log_json)
-    serve(app=create_app(settings), host=settings.http_host, port=settings.http_port)
+    run_service(settings=EntitlementsSettings(), create_app=create_app)
 
 
 if __name__ == "__main__":

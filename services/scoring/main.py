@@ -8,32 +8,22 @@ from fastapi import FastAPI
 from services.scoring import api, consumers, ops_api
 from services.scoring.config import ScoringSettings
 from services.scoring.repository import ScoringUnitOfWork
-from shared.db import Transactions, create_engine
-from shared.http import create_service_app, serve
-from shared.logs import configure_logging
-from shared.metrics import ServiceMetrics
 from shared.ruleset import load_ruleset
-from shared.runtime import ServiceRuntime
+from shared.service import build_service_app, run_service
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
-    metrics = ServiceMetrics(service=settings.service_name)
-    transactions = Transactions(
-        engine=create_engine(settings=settings),
-        make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset),
-    )
-    runtime = ServiceRuntime(
+    app = build_service_app(
+        title="VIP scoring",
         settings=settings,
-        transactions=transactions,
+        make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
-        metrics=metrics,
     )
-    app = create_service_app(title="VIP scoring", runtime=runtime)
     app.state.ruleset = ruleset
     app.include_router(api.router)
     app.include_router(ops_api.install(app))
@@ -41,9 +31,7 @@ def create_app(settings: ScoringSettings) -> FastAPI:
 
 
 def main() -> None:
-    settings = ScoringSettings()
-    configure_logging(service=settings.service_name, level=settings.log_level, as_json=settings.log_json)
-    serve(app=create_app(settings), host=settings.http_host, port=settings.http_port)
+    run_service(settings=ScoringSettings(), create_app=create_app)
 
 
 if __name__ == "__main__":

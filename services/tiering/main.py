@@ -8,31 +8,22 @@ from fastapi import FastAPI
 from services.tiering import api, consumers, honorary_api, ops_api
 from services.tiering.config import TieringSettings
 from services.tiering.repository import TieringUnitOfWork
-from shared.db import Transactions, create_engine
-from shared.http import create_service_app, serve
-from shared.logs import configure_logging
-from shared.metrics import ServiceMetrics
 from shared.ruleset import load_ruleset
-from shared.runtime import ServiceRuntime
+from shared.service import build_service_app, run_service
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: TieringSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
-    transactions = Transactions(
-        engine=create_engine(settings=settings),
-        make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset),
-    )
-    runtime = ServiceRuntime(
+    app = build_service_app(
+        title="VIP tiering",
         settings=settings,
-        transactions=transactions,
+        make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
-        metrics=ServiceMetrics(service=settings.service_name),
     )
-    app = create_service_app(title="VIP tiering", runtime=runtime)
     app.include_router(api.router)
     app.include_router(honorary_api.router)
     app.include_router(ops_api.install(app))
@@ -40,9 +31,7 @@ def create_app(settings: TieringSettings) -> FastAPI:
 
 
 def main() -> None:
-    settings = TieringSettings()
-    configure_logging(service=settings.service_name, level=settings.log_level, as_json=settings.log_json)
-    serve(app=create_app(settings), host=settings.http_host, port=settings.http_port)
+    run_service(settings=TieringSettings(), create_app=create_app)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS_ABOVE_DEBUG = {"info", "warning", "warn", "error", "exception", "critical"}
 CUSTOMER_DATA = ("customer_id", "holder_id", "birthday", "customer.name", "profile.name", "customer_ids")
-KNOWN = {
-    # Owned by the batch-performance rework of services/entitlements/handlers.py; to be downgraded to
-    # DEBUG there (reported), then removed from this list.
-    ("services/entitlements/handlers.py", "on_tier_decided"),
-}
+KNOWN: set[tuple[str, str]] = set()
+"""Log calls allowed to carry customer data above DEBUG: none."""
 
 
 def _log_calls() -> list[tuple[str, str, int, str]]:

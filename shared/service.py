@@ -1,0 +1,47 @@
+"""Composing a service: the parts every service builds the same way, so each `main.py` names only its own
+(its unit of work, its routes, its routers)."""
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import Transactions, U, create_engine
+from shared.http import create_service_app, serve
+from shared.logs import configure_logging
+from shared.metrics import ServiceMetrics
+from shared.processing import Route
+from shared.runtime import ServiceRuntime
+from shared.settings import ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def build_service_app(
+    *,
+    title: str,
+    settings: ServiceSettings,
+    make_unit_of_work: Callable[[AsyncConnection], U],
+    routes: Sequence[Route[U]],
+    publishes_to: Sequence[str],
+    migrations_dir: Path,
+) -> FastAPI:
+    """The service's HTTP app with its runtime (migrations, consumer loop, outbox relay) behind it."""
+    transactions = Transactions(engine=create_engine(settings=settings), make_unit_of_work=make_unit_of_work)
+    runtime = ServiceRuntime(
+        settings=settings,
+        transactions=transactions,
+        routes=routes,
+        publishes_to=publishes_to,
+        migrations_dir=migrations_dir,
+        metrics=ServiceMetrics(service=settings.service_name),
+    )
+    return create_service_app(title=title, runtime=runtime)
+
+
+def run_service(*, settings: S, create_app: Callable[[S], FastAPI]) -> None:
+    """One service process: JSON logs, then the app served until SIGTERM or Ctrl-C."""
+    configure_logging(service=settings.service_name, level=settings.log_level, as_json=settings.log_json)
+    serve(app=create_app(settings), host=settings.http_host, port=settings.http_port)
