@@ -8,13 +8,8 @@ save a screenshot under `test-output/`.
 """
 
 import json
-import os
-import random
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from cli.local import free_port, port_is_free
+from tests.e2e.platform import ROOT, Platform, eventually, running_platform, vip
 
-ROOT = Path(__file__).resolve().parents[2]
-VIP = str(Path(sys.executable).parent / "vip")
 OUTPUT = ROOT / "test-output"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,47 +36,6 @@ UNREPRESENTED = "C009901"
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class Platform:
-    process: subprocess.Popen[bytes]
-    data_dir: Path
-    bootstrap_servers: str
-    http_base: int
-
-    def url(self, offset: int) -> str:
-        return f"http://127.0.0.1:{self.http_base + offset}"
-
-    @property
-    def dashboard(self) -> str:
-        return self.url(4)
-
-    def output(self) -> str:
-        return (self.data_dir / "vip-up.out").read_text(errors="replace")
-
-
-def _free_http_base() -> int:
-    for _ in range(200):
-        base = random.randrange(20_000, 40_000, 10)
-        if all(port_is_free(base + offset) for offset in range(5)):
-            return base
-    raise RuntimeError("no five consecutive free ports")
-
-
-def _wait_ready(platform: Platform, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if platform.process.poll() is not None:
-            pytest.fail(f"vip up exited with {platform.process.returncode}:\n{platform.output()[-4000:]}")
-        try:
-            codes = [httpx.get(f"{platform.url(offset)}/readyz", timeout=2).status_code for offset in range(5)]
-        except httpx.HTTPError:
-            codes = []
-        if codes == [200] * 5:
-            return
-        time.sleep(0.5)
-    pytest.fail(f"the platform was not ready within {timeout_s}s:\n{platform.output()[-4000:]}")
-
-
 def _call(method: str, url: str, token: str, **kwargs: Any) -> httpx.Response:
     return httpx.request(method, url, headers={"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})},
                          timeout=10, **kwargs)
@@ -95,20 +47,11 @@ def _get_json(url: str, token: str = OPS) -> Any:
     return response.json()
 
 
-def _eventually(what: str, check: Callable[[], Any], timeout_s: float = 40) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what} never happened; last: {last!r}")
+
 
 
 def _vip_publish(platform: Platform, path: Path, *extra: str) -> None:
-    done = subprocess.run([VIP, "publish", str(path), "--bootstrap-servers", platform.bootstrap_servers, *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    done = vip("publish", str(path), "--bootstrap-servers", platform.bootstrap_servers, *extra)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -144,7 +87,7 @@ def _load_platform_with_data(platform: Platform) -> None:
     _vip_publish(platform, _write_lines(platform.data_dir / "unrepresented.jsonl", unrepresented))
     _vip_publish(platform, ROOT / "examples" / "garbage.jsonl", "--topic", "pas.policy-events")
     entitlements, tiering = platform.url(3), platform.url(1)
-    _eventually("C000981 and C000984 are VIPs in entitlements", lambda: all(
+    eventually("C000981 and C000984 are VIPs in entitlements", lambda: all(
         _call("GET", f"{entitlements}/v1/customers/{customer}", OPS).status_code == 200
         and _call("GET", f"{entitlements}/v1/customers/{customer}", OPS).json()["tier"] == "gold"
         for customer in ("C000981", "C000984")
@@ -166,7 +109,7 @@ def _load_platform_with_data(platform: Platform) -> None:
     approved = _call("POST", f"{tiering}/v1/honorary-applications/{filed[1].json()['id']}/decisions", BRANCH_OPS,
                      json={"decision": "approve", "comment": "known to the branch"})
     assert approved.status_code == 200, approved.text
-    _eventually("the unrepresented VIP", lambda: _get_json(f"{platform.url(2)}/v1/ops/representation")
+    eventually("the unrepresented VIP", lambda: _get_json(f"{platform.url(2)}/v1/ops/representation")
                 ["unassigned"]["total"] == 1)
 
 
@@ -174,30 +117,9 @@ def _load_platform_with_data(platform: Platform) -> None:
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)")
-    data_dir = tmp_path_factory.mktemp("vip-up-dashboard")
-    broker_port, http_base = free_port(), _free_http_base()
-    env = {**os.environ, "VIP_API_TOKENS": TOKENS}
-    for name in ("VIP_KAFKA_BOOTSTRAP_SERVERS", "VIP_POSTGRES_URL"):
-        env.pop(name, None)
-    with (data_dir / "vip-up.out").open("wb") as output:
-        process = subprocess.Popen(
-            [VIP, "up", "--data-dir", str(data_dir), "--broker-port", str(broker_port),
-             "--http-port-base", str(http_base)],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
-    running = Platform(process, data_dir, f"127.0.0.1:{broker_port}", http_base)
-    try:
-        _wait_ready(running)
+    with running_platform(tmp_path_factory.mktemp("vip-up-dashboard"), tokens=TOKENS) as running:
         _load_platform_with_data(running)
         yield running
-    finally:
-        if process.poll() is None:
-            process.send_signal(2)
-            try:
-                process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
 
 
 def test_vip_up_prints_the_dashboard_address(platform: Platform) -> None:
@@ -307,7 +229,7 @@ def browser(platform: Platform) -> Iterator[Browser]:
                 ]
                 _vip_publish(platform, _write_lines(platform.data_dir / f"traffic-{wave}.jsonl", below_gold))
                 page.wait_for_timeout(5_500)
-            _eventually("the rate chart shows traffic", lambda: _chart_total(page, "chart-rates") > 0, timeout_s=40)
+            eventually("the rate chart shows traffic", lambda: _chart_total(page, "chart-rates") > 0, timeout_s=40)
             yield Browser(page=page, context=context, errors=errors)
         finally:
             chromium.close()

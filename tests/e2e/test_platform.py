@@ -6,94 +6,28 @@ platform with Ctrl-C (SIGINT), checking that no process is left behind.
 """
 
 import asyncio
-import os
-import random
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from cli.local import free_port, port_is_free
 from shared.topics import POLICY_EVENTS
+from tests.e2e.platform import ROOT, Platform, running_platform, vip
 from tests.support import policy_event, publish, read_topic
 
-ROOT = Path(__file__).resolve().parents[2]
-VIP = str(Path(sys.executable).parent / "vip")
 TOKEN = f"e2e-{uuid.uuid4().hex[:8]}"
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass
-class Platform:
-    process: subprocess.Popen[bytes]
-    data_dir: Path
-    bootstrap_servers: str
-    http_base: int
-
-    def url(self, offset: int) -> str:
-        return f"http://127.0.0.1:{self.http_base + offset}"
-
-    @property
-    def entitlements(self) -> str:
-        return self.url(3)
-
-    def output(self) -> str:
-        return (self.data_dir / "vip-up.out").read_text(errors="replace")
-
-
-def _free_http_base() -> int:
-    for _ in range(200):
-        base = random.randrange(20_000, 40_000, 10)
-        if all(port_is_free(base + offset) for offset in range(4)):
-            return base
-    raise RuntimeError("no four consecutive free ports")
-
-
-def _wait_ready(platform: Platform, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if platform.process.poll() is not None:
-            pytest.fail(f"vip up exited with {platform.process.returncode}:\n{platform.output()[-4000:]}")
-        try:
-            codes = [httpx.get(f"{platform.url(offset)}/readyz", timeout=2).status_code for offset in range(4)]
-        except httpx.HTTPError:
-            codes = []
-        if codes == [200] * 4:
-            return
-        time.sleep(0.5)
-    pytest.fail(f"the platform was not ready within {timeout_s}s:\n{platform.output()[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data_dir = tmp_path_factory.mktemp("vip-up")
-    broker_port, http_base = free_port(), _free_http_base()
-    env = {**os.environ, "VIP_API_TOKENS": f"{TOKEN}=call_center+ops+admin"}
-    for name in ("VIP_KAFKA_BOOTSTRAP_SERVERS", "VIP_POSTGRES_URL"):
-        env.pop(name, None)
-    with (data_dir / "vip-up.out").open("wb") as output:
-        process = subprocess.Popen(
-            [VIP, "up", "--data-dir", str(data_dir), "--broker-port", str(broker_port),
-             "--http-port-base", str(http_base)],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
-    running = Platform(process, data_dir, f"127.0.0.1:{broker_port}", http_base)
-    try:
-        _wait_ready(running)
+    with running_platform(tmp_path_factory.mktemp("vip-up"), tokens=f"{TOKEN}=call_center+ops+admin") as running:
         yield running
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def _alive(process: psutil.Process) -> bool:
@@ -105,10 +39,6 @@ def _alive(process: psutil.Process) -> bool:
 
 def _get(url: str) -> httpx.Response:
     return httpx.get(url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
-
-
-def _vip(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([VIP, *arguments], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
 
 
 def _eventually(url: str, check: Callable[[httpx.Response], bool], timeout_s: float = 30) -> httpx.Response:
@@ -124,7 +54,7 @@ def _eventually(url: str, check: Callable[[httpx.Response], bool], timeout_s: fl
 
 def test_the_example_file_makes_a_gold_customer_with_a_representative_and_16_entitlements(platform: Platform) -> None:
     examples = str(ROOT / "examples" / "events.jsonl")
-    published = _vip("publish", examples, "--bootstrap-servers", platform.bootstrap_servers)
+    published = vip("publish", examples, "--bootstrap-servers", platform.bootstrap_servers)
     assert published.returncode == 0, published.stdout + published.stderr
 
     customer = _eventually(
@@ -147,7 +77,7 @@ def test_the_example_file_makes_a_gold_customer_with_a_representative_and_16_ent
 
 async def test_garbage_is_dead_lettered_and_the_next_valid_event_still_goes_through(platform: Platform) -> None:
     published = await asyncio.to_thread(
-        _vip, "publish", str(ROOT / "examples" / "garbage.jsonl"), "--topic", POLICY_EVENTS,
+        vip, "publish", str(ROOT / "examples" / "garbage.jsonl"), "--topic", POLICY_EVENTS,
         "--bootstrap-servers", platform.bootstrap_servers,
     )
     assert published.returncode == 0, published.stdout + published.stderr
