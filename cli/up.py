@@ -273,7 +273,7 @@ async def _start_broker(
     if not bootstrap_servers:
         running.broker = TansuBroker(log_dir=logs_dir(options.data_dir))
         report(f"starting the Tansu broker on 127.0.0.1:{options.broker_port} ...")
-        await asyncio.to_thread(running.broker.start, options.broker_port)
+        running.broker.start(options.broker_port)  # from the main thread: the broker dies with us
         if running.broker.pid is not None:
             registry.record("tansu", running.broker.pid)
         bootstrap_servers, kafka_idempotence = running.broker.bootstrap_servers, False
