@@ -163,11 +163,11 @@ def metric(metrics_text: str, name: str, **labels: str) -> float:
     )
 
 
-async def drained(client: httpx.AsyncClient, base_url: str, *, published: int) -> tuple[bool, int]:
+async def drained(client: httpx.AsyncClient, http_base: int, *, published: int) -> tuple[bool, int]:
     """Whether every service has consumed all its upstream produced and emptied its outbox.
 
     Returns (drained, events the scoring service has consumed so far)."""
-    texts = [(await client.get(f"{base_url[:-1]}{offset}/metrics")).text for offset in range(1, 5)]
+    texts = [(await client.get(f"http://127.0.0.1:{http_base + offset}/metrics")).text for offset in range(4)]
     scoring, tiering, assignment, entitlements = texts
     scores = metric(scoring, "vip_events_published_total", topic="vip.customer-scores.v1")
     decisions = metric(tiering, "vip_events_published_total", topic="vip.tier-decisions.v1")
@@ -186,7 +186,6 @@ async def drained(client: httpx.AsyncClient, base_url: str, *, published: int) -
 
 async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[bytes, bytes]]) -> float:
     """Events/s from the first publish until every service has drained and the last customer answers."""
-    base_url = f"http://127.0.0.1:{http_base - 1}"
     last_customer = orjson.loads(messages[-1][1])["policy"]["holder_id"]
     async with httpx.AsyncClient(timeout=10) as client:
         started = time.perf_counter()
@@ -194,7 +193,7 @@ async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[byt
         print(f"  published {len(messages)} events in {time.perf_counter() - started:.1f} s", flush=True)
         last_report = 0.0
         while True:
-            done, consumed = await drained(client, base_url, published=len(messages))
+            done, consumed = await drained(client, http_base, published=len(messages))
             now = time.perf_counter() - started
             if done:
                 answer = await client.get(

@@ -30,7 +30,7 @@ async def _until_drained(http_base: int, published: int) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         last_report = time.perf_counter()
         while True:
-            done, consumed = await drained(client, f"http://127.0.0.1:{http_base - 1}", published=published)
+            done, consumed = await drained(client, http_base, published=published)
             if done:
                 return
             if time.perf_counter() - last_report > 5:
