@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +25,7 @@ from services.assignment.pools import READ_AHEAD, Kind, PoolSlices
 from services.assignment.tables import ASSIGNABLE, agents
 from shared.events.inbound import AgentProfile
 from shared.events.values import AgentRole, Channel
+from shared.sql import any_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +99,7 @@ def lock_statement(namespace: str) -> Any:
 
 
 _LOCK_AGENTS = lock_statement("assignment-agent")
-_SELECT_AGENTS = select(agents).where(agents.c.agent_id.in_(bindparam("ids", expanding=True)))
+_SELECT_AGENTS = select(agents).where(any_of(agents.c.agent_id, "ids"))
 _LOCK_AGENT_ROWS = _SELECT_AGENTS.order_by(agents.c.agent_id).with_for_update()
 _POOL_MEMBER = agents.c.role.in_([role.value for role in POOL_ROLES])
 _INSERT_AGENTS = insert(agents)

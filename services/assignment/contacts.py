@@ -5,14 +5,15 @@ written at `flush`."""
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.agents import utc
 from services.assignment.tables import contacts
+from shared.sql import any_of
 
-_SELECT_CONTACTS = select(contacts).where(contacts.c.customer_id.in_(bindparam("ids", expanding=True)))
+_SELECT_CONTACTS = select(contacts).where(any_of(contacts.c.customer_id, "ids"))
 _INSERT_CONTACTS = insert(contacts).on_conflict_do_nothing()
 
 

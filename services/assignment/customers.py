@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -20,6 +20,7 @@ from services.assignment.customer_rows import Customer, customer_of, shares_json
 from services.assignment.domain import POOL_ROLES, Agent, Choice, PolicyShare
 from services.assignment.tables import customers
 from shared.events.values import Channel, Tier
+from shared.sql import any_of
 
 _CUSTOMER_COLUMNS = (
     "customer_id", "tier_revision", "tier", "serving_channel", "policies", "service_person_ids",
@@ -32,7 +33,7 @@ _NEW_CUSTOMER: dict[str, Any] = {
     "revision": 0,
 }
 _LOCK_CUSTOMERS = lock_statement("assignment-customer")
-_SELECT_CUSTOMERS = select(customers).where(customers.c.customer_id.in_(bindparam("ids", expanding=True)))
+_SELECT_CUSTOMERS = select(customers).where(any_of(customers.c.customer_id, "ids"))
 _LOCK_CUSTOMER_ROWS = _SELECT_CUSTOMERS.order_by(customers.c.customer_id).with_for_update()
 _INSERT_CUSTOMERS = insert(customers)
 _UPSERT_CUSTOMERS = _INSERT_CUSTOMERS.on_conflict_do_update(

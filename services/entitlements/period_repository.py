@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.entitlements.domain import Period
 from services.entitlements.tables import customers, periods
 from shared.events.values import Tier
+from shared.sql import any_of
 
 _CLOSE = (
     update(periods)
@@ -63,7 +64,8 @@ class PeriodRepository:
         if not wanted:
             return
         rows = await self._connection.execute(
-            select(periods).where(periods.c.customer_id.in_(wanted), periods.c.state == "open")
+            select(periods).where(any_of(periods.c.customer_id, "customer_ids"), periods.c.state == "open"),
+            {"customer_ids": wanted},
         )
         self._open.update(dict.fromkeys(wanted))
         for row in rows:

@@ -19,6 +19,7 @@ from shared.db import UnitOfWork
 from shared.events.internal import Representative, RepresentativeChanged, TierDecided
 from shared.events.values import Standard, Tier
 from shared.ruleset import Ruleset
+from shared.sql import any_of
 
 
 def tier_or_none(value: str | None) -> Tier | None:
@@ -130,10 +131,10 @@ class CustomerRepository:
             return
         if create:
             await self._connection.execute(_CREATE, [{"customer_id": customer_id} for customer_id in wanted])
-        statement = select(customers).where(customers.c.customer_id.in_(wanted))
+        statement = select(customers).where(any_of(customers.c.customer_id, "customer_ids"))
         if lock:
             statement = statement.order_by(customers.c.customer_id).with_for_update()
-        rows = await self._connection.execute(statement)
+        rows = await self._connection.execute(statement, {"customer_ids": wanted})
         self._rows.update(dict.fromkeys(wanted))
         for customer_id in wanted:
             self._records.pop(customer_id, None)

@@ -20,6 +20,7 @@ from services.scoring.tables import customers, daily_runs, policies, stale_polic
 from shared.db import UnitOfWork
 from shared.events.inbound import PolicyChanged, PolicyState
 from shared.ruleset import Ruleset
+from shared.sql import any_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +77,10 @@ class PolicyRepository:
             return set()
         rows = await self._connection.execute(
             select(policies.c.policy_no, policies.c.version, policies.c.holder_id)
-            .where(policies.c.policy_no.in_(wanted))
+            .where(any_of(policies.c.policy_no, "policy_nos"))
             .order_by(policies.c.policy_no)
-            .with_for_update()
+            .with_for_update(),
+            {"policy_nos": wanted},
         )
         self._stored.update(dict.fromkeys(wanted))
         holders = set()
@@ -92,7 +94,8 @@ class PolicyRepository:
         if not wanted:
             return
         rows = await self._connection.execute(
-            select(policies.c.holder_id, policies.c.state).where(policies.c.holder_id.in_(wanted))
+            select(policies.c.holder_id, policies.c.state).where(any_of(policies.c.holder_id, "holders")),
+            {"holders": wanted},
         )
         for holder_id in wanted:
             self._held[holder_id] = {}
@@ -212,8 +215,9 @@ class CustomerRepository:
             return
         rows = await self._connection.execute(
             select(customers.c.customer_id, customers.c.revision, customers.c.scored_as_of).where(
-                customers.c.customer_id.in_(wanted)
-            )
+                any_of(customers.c.customer_id, "customer_ids")
+            ),
+            {"customer_ids": wanted},
         )
         self._rows.update(dict.fromkeys(wanted))
         for row in rows:
