@@ -60,9 +60,7 @@ _REFUSED_VALUE_SQLSTATES = {
 
 def is_refused_value(error: BaseException) -> bool:
     """PostgreSQL refused a value the request carried (too long, out of range, a NUL character):
-    the client's mistake, to be answered 422, not a server error."""
-    if not isinstance(error, sa_exc.DBAPIError):
-        return False
+    the client's mistake, to be answered 422, not a server error. Raw asyncpg errors count too."""
     return _sqlstate(error) in _REFUSED_VALUE_SQLSTATES
 
 

@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ Summary = dict[str, dict[str, tuple[int, str]]]
 def digest(event_ids: Iterable[str]) -> tuple[int, str]:
     """(count, MD5 of the distinct ids sorted by code point, newline-joined): as `/v1/ops/inbox` computes it."""
     unique = sorted(set(event_ids))
-    return len(unique), hashlib.md5("\n".join(unique).encode()).hexdigest()  # noqa: S324 - a checksum
+    return len(unique), hashlib.md5("\n".join(unique).encode()).hexdigest()
 
 
 async def publish(bootstrap_servers: str, topic: str, messages: Sequence[Message], *,
@@ -61,7 +61,9 @@ async def publish(bootstrap_servers: str, topic: str, messages: Sequence[Message
         await producer.stop()
 
 
-async def read_to_end(bootstrap_servers: str, topic: str, *, timeout_s: float = 60) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_to_end(
+    bootstrap_servers: str, topic: str, *, timeout_s: float = 60
+) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record on `topic`, from the start to its end as of the first fetch of each partition.
 
     The end is the high watermark a fetch reports: Tansu answers ListOffsets(latest) with the base
@@ -158,7 +160,8 @@ async def wait_applied(platform: FaultPlatform, *, policy_event_ids: Iterable[st
         summary = await _summary(platform)
         progress.observe(None if summary is None else sum(n for topics in summary.values() for n, _ in topics.values()))
         if verbose and summary is not None:
-            print(f"  {time.monotonic() - started:5.1f} s", {s: {t: n for t, (n, _) in v.items()} for s, v in summary.items()})
+            counts = {name: {topic: n for topic, (n, _) in topics.items()} for name, topics in summary.items()}
+            print(f"  {time.monotonic() - started:5.1f} s", counts)
         if summary is not None and summary == previous:
             try:
                 if await _complete(platform, summary, policy_ids=expected):
@@ -179,7 +182,7 @@ async def run_workload(
     *,
     timeout_s: float = 300,
     rate_per_s: float | None = None,
-    fault: Callable[[], Awaitable[None]] | None = None,
+    fault: Callable[[], Coroutine[Any, Any, None]] | None = None,
     extra: Sequence[Message] = (),
     applied_ids: Iterable[str] | None = None,
 ) -> RunResult:

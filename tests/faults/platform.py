@@ -108,7 +108,8 @@ class FaultPlatform:
 
     def restarts(self, service: str) -> list[str]:
         """The lines in which `vip up` said it restarts `service`."""
-        return [line for line in self.output().splitlines() if re.match(rf"{service} exited with code .*restart #", line)]
+        pattern = re.compile(rf"{service} exited with code .*restart #")
+        return [line for line in self.output().splitlines() if pattern.match(line)]
 
     def service_pid(self, service: str) -> int:
         """The pid of the service process `vip up` runs now (it changes with every restart)."""
@@ -201,13 +202,20 @@ class FaultPlatform:
                 downtime.windows.setdefault(name, []).append((start, now))
 
 
+def spawn(argv: list[str], *, env: Mapping[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a process in a session of its own, its output appended to `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as output:
+        return subprocess.Popen(argv, cwd=ROOT, env=dict(env), stdout=output, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+
+
 @asynccontextmanager
 async def fault_platform(
     *, postgres: EmbeddedPostgres, data_dir: Path, extra_env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[FaultPlatform]:
     """`vip up` on empty databases of `postgres` and on a fresh broker; stopped with SIGINT at the end."""
     await drop_platform_databases(postgres)
-    data_dir.mkdir(parents=True, exist_ok=True)
     broker = TansuBroker(log_dir=data_dir / "broker")
     broker.start(free_port())
     http_base = free_http_base()
@@ -222,11 +230,8 @@ async def fault_platform(
         "VIP_FAULT_MARKER_DIR": str(data_dir / "faults"),
         **(extra_env or {}),
     }
-    with (data_dir / "vip-up.out").open("wb") as output:
-        process = subprocess.Popen(
-            [VIP, "up", "--data-dir", str(data_dir), "--http-port-base", str(http_base)],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-        )
+    process = spawn([VIP, "up", "--data-dir", str(data_dir), "--http-port-base", str(http_base)],
+                    env=env, log_path=data_dir / "vip-up.out")
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             platform = FaultPlatform(process, data_dir, postgres, broker, http_base, env, client)

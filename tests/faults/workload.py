@@ -22,7 +22,7 @@ import orjson
 from aiokafka.partitioner import murmur2
 
 PARTITIONS = 8
-DEFAULT_EVENTS = 2_000
+DEFAULT_EVENTS = 3_000
 AGENTS = 24
 BRANCHES = ("GD-SZ", "GD-GZ", "BJ-HD", "SH-PD")
 CHANNELS = ("agency", "bancassurance", "brokerage", "ecommerce")
@@ -33,7 +33,7 @@ def events_from_env(default: int = DEFAULT_EVENTS) -> int:
 
 
 def partition_of(key: str) -> int:
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % PARTITIONS
+    return int(murmur2(key.encode()) & 0x7FFFFFFF) % PARTITIONS
 
 
 @dataclass(frozen=True)
