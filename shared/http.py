@@ -5,19 +5,20 @@ While PostgreSQL is away, requests answer 503 within the connect timeout instead
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.routing import Match
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import ops
 from shared.auth import parse_api_tokens
 from shared.failures import describe, is_refused_value, is_transient
+from shared.metrics import ServiceMetrics
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -25,18 +26,10 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
 
 
-def _route_template(request: Request) -> str:
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
-
-
 class _StreamedBodyLimit:
     """Caps a request body sent without Content-Length (chunked): 413 as soon as it passes the cap.
 
-    A body with a Content-Length is refused before it is read (in `measure`). A chunked one is read
+    A body with a Content-Length is refused before it is read (in `_Measured`). A chunked one is read
     here, up to the cap, before the route sees it: the route's own body parsing would turn any error
     raised while it reads into a 400. At 64 KiB, holding the body in memory costs nothing.
     """
@@ -76,6 +69,64 @@ class _StreamedBodyLimit:
         await self._app(scope, replay, send)
 
 
+class _Measured:
+    """Counts and times every request by route template and status, refuses a declared body over the
+    cap (413) before it is read, and turns a database failure into a clear answer: 422 for a value the
+    database cannot store, 503 while it is away.
+
+    Plain ASGI on purpose: Starlette's `@app.middleware("http")` runs each request in a task group
+    with memory streams, which costs about as much CPU as a whole primary-key look-up
+    (bench/lookup.py). The route template is the one the router matched (`scope["route"]`).
+    """
+
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
+        self._app = app
+        self._metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        length = Headers(scope=scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            refusal = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+            await refusal(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status_code = 500
+        response_started = False
+
+        async def measured_send(message: Message) -> None:
+            nonlocal status_code, response_started
+            if message["type"] == "http.response.start":
+                status_code, response_started = message["status"], True
+            await send(message)
+
+        try:
+            await self._app(scope, receive, measured_send)
+        except Exception as error:
+            if response_started:
+                raise
+            answer = _answer_for_database_failure(error)
+            if answer is None:
+                raise
+            status_code = answer.status_code
+            await answer(scope, receive, send)
+        route = str(getattr(scope.get("route"), "path", "unmatched"))
+        self._metrics.http_requests.labels(scope["method"], route, str(status_code)).inc()
+        self._metrics.http_seconds.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def _answer_for_database_failure(error: Exception) -> JSONResponse | None:
+    if is_refused_value(error):
+        log.info("request refused, the database cannot store a value: %s", describe(error))
+        return JSONResponse({"detail": f"a value in the request cannot be stored: {describe(error)}"}, status_code=422)
+    if is_transient(error):
+        log.warning("request failed, database unavailable: %s", describe(error))
+        return JSONResponse({"detail": "the service's database is unavailable; try again shortly"}, status_code=503)
+    return None
+
+
 def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     settings = runtime.settings
 
@@ -92,35 +143,10 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     app.state.runtime = runtime
     metrics = runtime.metrics
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        started = time.perf_counter()
-        route = _route_template(request)
-        try:
-            response = await call_next(request)
-        except Exception as error:
-            if is_refused_value(error):
-                log.info("request refused, the database cannot store a value: %s", describe(error))
-                response = JSONResponse(
-                    {"detail": f"a value in the request cannot be stored: {describe(error)}"}, status_code=422
-                )
-            elif is_transient(error):
-                log.warning("request failed, database unavailable: %s", describe(error))
-                response = JSONResponse(
-                    {"detail": "the service's database is unavailable; try again shortly"}, status_code=503
-                )
-            else:
-                raise
-        metrics.http_requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.http_seconds.labels(request.method, route).observe(time.perf_counter() - started)
-        return response
-
     app.include_router(ops.router)
 
     app.add_middleware(_StreamedBodyLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(_Measured, metrics=metrics)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

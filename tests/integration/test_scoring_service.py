@@ -75,3 +75,4 @@ async def test_points_endpoint_needs_a_token_and_a_role(
     assert unknown.status_code == 404
     assert ready.status_code == 200, ready.text
     assert "vip_events_consumed_total" in metrics.text
+    assert 'route="/v1/customers/{customer_id}/points",status="403"' in metrics.text
