@@ -13,21 +13,18 @@ interleaved with other customers' events, so one batch often holds several event
 customer. The same generator feeds `tests/integration/test_assignment_batches.py`.
 """
 
-import argparse
-import asyncio
 import random
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
+from bench.harness import run_alone
 from cli.local import EmbeddedPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
@@ -302,14 +299,4 @@ async def run(events: int, batch_size: int, postgres: EmbeddedPostgres, database
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=6000)
-    parser.add_argument("--batch", type=int, default=500)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vip-bench-") as scratch:
-        server = EmbeddedPostgres()
-        server.start(Path(scratch) / "pgdata")
-        try:
-            asyncio.run(run(arguments.events, arguments.batch, server))
-        finally:
-            server.stop()
+    run_alone(run, description=__doc__, events=6000)

@@ -9,19 +9,16 @@ older revision (stale) or a representative leaving. A customer's events stay in 
 with other customers' events, so one batch often holds several events of the same customer.
 """
 
-import argparse
-import asyncio
 import itertools
 import random
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any
 
+from bench.harness import run_alone
 from cli.local import EmbeddedPostgres
 from services.entitlements import consumers
 from services.entitlements.config import EntitlementsSettings
@@ -197,14 +194,4 @@ async def run(events: int, batch_size: int, postgres: EmbeddedPostgres, database
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=6000)
-    parser.add_argument("--batch", type=int, default=500)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vip-bench-") as scratch:
-        server = EmbeddedPostgres()
-        server.start(Path(scratch) / "pgdata")
-        try:
-            asyncio.run(run(arguments.events, arguments.batch, server))
-        finally:
-            server.stop()
+    run_alone(run, description=__doc__, events=6000)

@@ -8,16 +8,13 @@ batch, with rising revisions), points spread over every tier and below, one to t
 and about 2% stale redeliveries (a revision already applied, under a new event id).
 """
 
-import argparse
-import asyncio
 import random
-import tempfile
 import time
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 
+from bench.harness import run_alone
 from cli.local import EmbeddedPostgres
 from services.tiering import consumers
 from services.tiering.config import TieringSettings
@@ -127,14 +124,4 @@ async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--batch", type=int, default=500)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vip-bench-") as scratch:
-        server = EmbeddedPostgres()
-        server.start(Path(scratch) / "pgdata")
-        try:
-            asyncio.run(main(arguments.events, arguments.batch, server))
-        finally:
-            server.stop()
+    run_alone(main, description=__doc__, events=5000)

@@ -1,18 +1,15 @@
 """How fast one service applies events on its own: `process()` over batches, no broker, no HTTP.
 
-    python bench/service_alone.py --events 5000 --batch 500
+    python bench/scoring_alone.py --events 5000 --batch 500
 
 Uses an embedded PostgreSQL in a temporary directory. Prints scoring's events/s for synthetic
 `new_business` events (the same generator as bench/pipeline.py).
 """
 
-import argparse
-import asyncio
-import tempfile
 import time
 from functools import partial
-from pathlib import Path
 
+from bench.harness import run_alone
 from bench.pipeline import synthetic_events
 from cli.local import EmbeddedPostgres
 from services.scoring import consumers
@@ -52,14 +49,4 @@ async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=5000)
-    parser.add_argument("--batch", type=int, default=500)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="vip-bench-") as scratch:
-        server = EmbeddedPostgres()
-        server.start(Path(scratch) / "pgdata")
-        try:
-            asyncio.run(main(arguments.events, arguments.batch, server))
-        finally:
-            server.stop()
+    run_alone(main, description=__doc__, events=5000)
