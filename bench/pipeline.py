@@ -163,25 +163,32 @@ def metric(metrics_text: str, name: str, **labels: str) -> float:
     )
 
 
-async def drained(client: httpx.AsyncClient, http_base: int, *, published: int) -> tuple[bool, int]:
-    """Whether every service has consumed all its upstream produced and emptied its outbox.
+def handled(metrics_text: str, topic: str) -> float:
+    """Messages of `topic` whose batch has been committed: applied, duplicate, ignored, stale or parked."""
+    outcomes = ("processed", "duplicate", "ignored", "stale", "dead_lettered")
+    return sum(metric(metrics_text, f"vip_events_{outcome}_total", topic=topic) for outcome in outcomes)
 
-    Returns (drained, events the scoring service has consumed so far)."""
+
+async def drained(client: httpx.AsyncClient, http_base: int, *, published: int) -> tuple[bool, int]:
+    """Whether every service has committed all its upstream produced and emptied its outbox.
+
+    Counted from what was committed (not merely read), so a batch still in flight keeps it false.
+    Returns (drained, inbound events scoring has committed so far)."""
     texts = [(await client.get(f"http://127.0.0.1:{http_base + offset}/metrics")).text for offset in range(4)]
     scoring, tiering, assignment, entitlements = texts
     scores = metric(scoring, "vip_events_published_total", topic="vip.customer-scores.v1")
     decisions = metric(tiering, "vip_events_published_total", topic="vip.tier-decisions.v1")
     representatives = metric(assignment, "vip_events_published_total", topic="vip.representatives.v1")
-    consumed = int(metric(scoring, "vip_events_consumed_total", topic="pas.policy-events"))
+    committed = int(handled(scoring, "pas.policy-events"))
     done = (
-        consumed >= published
-        and metric(tiering, "vip_events_consumed_total", topic="vip.customer-scores.v1") >= scores
-        and metric(assignment, "vip_events_consumed_total", topic="vip.tier-decisions.v1") >= decisions
-        and metric(entitlements, "vip_events_consumed_total", topic="vip.tier-decisions.v1") >= decisions
-        and metric(entitlements, "vip_events_consumed_total", topic="vip.representatives.v1") >= representatives
+        committed >= published
+        and handled(tiering, "vip.customer-scores.v1") >= scores
+        and handled(assignment, "vip.tier-decisions.v1") >= decisions
+        and handled(entitlements, "vip.tier-decisions.v1") >= decisions
+        and handled(entitlements, "vip.representatives.v1") >= representatives
         and all(metric(text, "vip_outbox_backlog") == 0 for text in texts[:3])
     )
-    return done, consumed
+    return done, committed
 
 
 async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[bytes, bytes]]) -> float:
@@ -203,7 +210,7 @@ async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[byt
                 if answer.status_code == 200:
                     return len(messages) / (time.perf_counter() - started)
             if now - last_report >= 2:
-                print(f"  scoring has consumed {consumed}/{len(messages)}; {now:.1f} s", flush=True)
+                print(f"  scoring has committed {consumed}/{len(messages)}; {now:.1f} s", flush=True)
                 last_report = now
             await asyncio.sleep(0.05)
 

@@ -34,7 +34,7 @@ async def _until_drained(http_base: int, published: int) -> None:
             if done:
                 return
             if time.perf_counter() - last_report > 5:
-                print(f"  scoring has consumed {consumed}/{published}", flush=True)
+                print(f"  scoring has committed {consumed}/{published}", flush=True)
                 last_report = time.perf_counter()
             await asyncio.sleep(0.1)
 
@@ -90,6 +90,9 @@ async def main(events: int) -> None:
         finally:
             broker.stop()
     same = sum(before[customer] == after[customer] for customer in sample)
+    for customer in sample:
+        if before[customer] != after[customer]:
+            print(f"  differs: {customer}: first run {before[customer]}, replay {after[customer]}")
     print(f"  replayed {len(messages)} events at {rate:,.0f}/s (start-up of the second platform included)")
     print(f"replay_events_per_s={rate:.1f} events={len(messages)} same_answers={same}/{len(sample)}")
 
