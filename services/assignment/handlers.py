@@ -103,23 +103,22 @@ async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> 
     """The departed person's customers are reassigned by the regular rule, the departed excluded."""
     if not await uow.agents.mark_departed(event.agent_id, departed_on=event.departed_on, at=event.occurred_at):
         return []
-    cause = Cause.of_inbound(
-        event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at, zone=_zone(uow)
-    )
-    return await fill(
-        uow,
-        await uow.customers.represented_by(event.agent_id),
-        cause=cause,
-        why=f"representative {await _name(uow, event.agent_id)} left the company on {event.departed_on}",
-        excluded={event.agent_id},
-        top_performers_first=False,
-    )
+    why = f"representative {await _name(uow, event.agent_id)} left the company on {event.departed_on}"
+    return await _hand_over_customers(event, uow, why=why, top_performers_first=False)
 
 
 async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
     """The disqualified person loses every VIP customer to the serving channel's top performers."""
     if not await uow.agents.mark_disqualified(event.agent_id, reason=event.reason, at=event.occurred_at):
         return []
+    why = f"representative {await _name(uow, event.agent_id)} disqualified ({event.reason})"
+    return await _hand_over_customers(event, uow, why=why, top_performers_first=True)
+
+
+async def _hand_over_customers(
+    event: AgentDeparted | AgentDisqualified, uow: AssignmentUnitOfWork, *, why: str, top_performers_first: bool
+) -> list[InternalEvent]:
+    """Everyone the person represents gets someone else; the person is never chosen again."""
     cause = Cause.of_inbound(
         event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at, zone=_zone(uow)
     )
@@ -127,9 +126,9 @@ async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfW
         uow,
         await uow.customers.represented_by(event.agent_id),
         cause=cause,
-        why=f"representative {await _name(uow, event.agent_id)} disqualified ({event.reason})",
+        why=why,
         excluded={event.agent_id},
-        top_performers_first=True,
+        top_performers_first=top_performers_first,
     )
 
 

@@ -137,18 +137,7 @@ async def revoke_application(
     application_id: str, body: RevocationRequest, principal: Revoker, transactions: Db
 ) -> dict[str, Any]:
     """HQ customer service revokes the honorary status this application granted."""
-    at = now()
-    with answering_refusals():
-        async with transactions.begin() as uow:
-            application = await revoke_grant(
-                uow,
-                application_id=application_id,
-                user_id=principal.user_id,
-                comment=body.comment,
-                as_of=today(uow.ruleset, at),
-                at=at,
-            )
-    return as_json(application)
+    return await _revoke(body, principal, transactions, application_id=application_id)
 
 
 @router.post("/customers/{customer_id}/honorary/revocation", responses=_REFUSALS)
@@ -156,16 +145,18 @@ async def revoke_customer(
     customer_id: str, body: RevocationRequest, principal: Revoker, transactions: Db
 ) -> dict[str, Any]:
     """HQ customer service revokes the customer's honorary status, whichever application granted it."""
+    return await _revoke(body, principal, transactions, customer_id=customer_id)
+
+
+async def _revoke(
+    body: RevocationRequest, principal: Principal, transactions: Db, **grant: str
+) -> dict[str, Any]:
+    """`grant` names the grant to end: `application_id=` or `customer_id=`."""
     at = now()
     with answering_refusals():
         async with transactions.begin() as uow:
             application = await revoke_grant(
-                uow,
-                customer_id=customer_id,
-                user_id=principal.user_id,
-                comment=body.comment,
-                as_of=today(uow.ruleset, at),
-                at=at,
+                uow, user_id=principal.user_id, comment=body.comment, as_of=today(uow.ruleset, at), at=at, **grant
             )
     return as_json(application)
 
