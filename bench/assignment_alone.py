@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.harness import run_alone
+from bench.harness import apply_in_batches, interleave, run_alone
 from cli.local import EmbeddedPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
@@ -41,7 +41,7 @@ from shared.events.inbound import (
 from shared.events.internal import PolicyContribution, TierDecided
 from shared.events.values import AgentRole, Channel, Standard, Tier
 from shared.migrations import upgrade_to_head
-from shared.processing import Incoming, process
+from shared.processing import Incoming
 from shared.ruleset import load_ruleset
 from shared.topics import AGENT_EVENTS, TIER_DECISIONS
 
@@ -220,23 +220,7 @@ def synthetic_events(count: int, *, seed: int = 8) -> list[Event]:
         sequence = stream.sequence
         streams.append(stream.events)
         produced += len(stream.events)
-    events: list[Event] = []
-    window = 50
-    active: list[list[Event]] = []
-    pending = iter(streams)
-    while True:
-        while len(active) < window:
-            nxt = next(pending, None)
-            if nxt is None:
-                break
-            active.append(nxt)
-        if not active:
-            break
-        chosen = rng.choice(active)
-        events.append(chosen.pop(0))
-        if not chosen:
-            active.remove(chosen)
-    return events[:count]
+    return interleave(streams, rng=rng)[:count]
 
 
 def incoming(events: Sequence[Event]) -> list[Incoming]:
@@ -254,15 +238,10 @@ async def _apply(transactions: Transactions[AssignmentUnitOfWork], items: Sequen
     handlers: dict[str, Any] = {}
     for route in consumers.routes():
         handlers.update(route.handlers)
-    stale = 0
-    for start in range(0, len(items), batch_size):
-        outcome = await process(
-            transactions=transactions,
-            batch=items[start : start + batch_size],
-            handler_for=lambda item: handlers.get(item.event_type),
-        )
-        stale += len(outcome.stale)
-    return stale
+    outcome = await apply_in_batches(
+        transactions=transactions, items=items, handlers=handlers, batch_size=batch_size
+    )
+    return len(outcome.stale)
 
 
 async def run(events: int, batch_size: int, postgres: EmbeddedPostgres, database: str = "bench_assignment") -> Any:

@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from bench.harness import run_alone
+from bench.harness import apply_in_batches, interleave, run_alone
 from cli.local import EmbeddedPostgres
 from services.entitlements import consumers
 from services.entitlements.config import EntitlementsSettings
@@ -34,7 +34,7 @@ from shared.events.internal import (
 )
 from shared.events.values import Channel, Standard, Tier
 from shared.migrations import upgrade_to_head
-from shared.processing import Incoming, process
+from shared.processing import Incoming
 
 TIERS = [Tier.GOLD, Tier.PLATINUM, Tier.DIAMOND]
 CHANNELS = [Channel.AGENCY, Channel.BANCASSURANCE, Channel.BROKERAGE, Channel.ECOMMERCE]
@@ -123,23 +123,7 @@ def synthetic_events(count: int, *, seed: int = 8) -> list[InternalEvent]:
             stream.append(_representative_changed(rng, customer_id, 2, next(sequence), leaves=True))
         streams.append(stream)
         produced += len(stream)
-    events: list[InternalEvent] = []
-    window = 50  # customers in flight at once: events of one customer land close together
-    active: list[list[InternalEvent]] = []
-    pending = iter(streams)
-    while True:
-        while len(active) < window:
-            nxt = next(pending, None)
-            if nxt is None:
-                break
-            active.append(nxt)
-        if not active:
-            break
-        stream = rng.choice(active)
-        events.append(stream.pop(0))
-        if not stream:
-            active.remove(stream)
-    return events[:count]
+    return interleave(streams, rng=rng)[:count]
 
 
 def incoming(events: Sequence[InternalEvent]) -> list[Incoming]:
@@ -164,14 +148,9 @@ async def run(events: int, batch_size: int, postgres: EmbeddedPostgres, database
         handlers.update(route.handlers)
     items = incoming(synthetic_events(events))
     started = time.perf_counter()
-    stale = 0
-    for start in range(0, len(items), batch_size):
-        outcome = await process(
-            transactions=transactions,
-            batch=items[start : start + batch_size],
-            handler_for=lambda item: handlers.get(item.event_type),
-        )
-        stale += len(outcome.stale)
+    stale = len(
+        (await apply_in_batches(transactions=transactions, items=items, handlers=handlers, batch_size=batch_size)).stale
+    )
     elapsed = time.perf_counter() - started
     async with transactions.engine.connect() as connection:
         from sqlalchemy import text

@@ -9,7 +9,7 @@ Uses an embedded PostgreSQL in a temporary directory. Prints scoring's events/s 
 import time
 from functools import partial
 
-from bench.harness import run_alone
+from bench.harness import apply_in_batches, run_alone
 from bench.pipeline import synthetic_events
 from cli.local import EmbeddedPostgres
 from services.scoring import consumers
@@ -19,7 +19,7 @@ from services.scoring.repository import ScoringUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.inbound import POLICY_EVENT_ADAPTER
 from shared.migrations import upgrade_to_head
-from shared.processing import Incoming, process
+from shared.processing import Incoming
 from shared.ruleset import load_ruleset
 from shared.topics import POLICY_EVENTS
 
@@ -38,11 +38,7 @@ async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None
         for offset, (key, value) in enumerate(synthetic_events(events, run="S"))
     ]
     started = time.perf_counter()
-    for start in range(0, len(items), batch_size):
-        await process(
-            transactions=transactions, batch=items[start : start + batch_size],
-            handler_for=lambda item: handlers.get(item.event_type),
-        )
+    await apply_in_batches(transactions=transactions, items=items, handlers=handlers, batch_size=batch_size)
     elapsed = time.perf_counter() - started
     await transactions.engine.dispose()
     print(f"scoring_alone_events_per_s={events / elapsed:.0f} ms_per_event={elapsed / events * 1000:.3f}")

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import partial
 
-from bench.harness import run_alone
+from bench.harness import apply_in_batches, run_alone
 from cli.local import EmbeddedPostgres
 from services.tiering import consumers
 from services.tiering.config import TieringSettings
@@ -23,7 +23,7 @@ from services.tiering.repository import TieringUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.internal import CUSTOMER_SCORED_ADAPTER, CustomerScored, PolicyContribution
 from shared.migrations import upgrade_to_head
-from shared.processing import Incoming, process
+from shared.processing import Incoming
 from shared.ruleset import load_ruleset
 from shared.topics import CUSTOMER_SCORES
 
@@ -103,17 +103,9 @@ async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None
         Incoming(CUSTOMER_SCORES, 0, offset, key, value, CUSTOMER_SCORED_ADAPTER.validate_json(value))
         for offset, (key, value) in enumerate(synthetic_scores(events, run="S"))
     ]
-    applied = stale = published = 0
     started, cpu_started = time.perf_counter(), time.process_time()
-    for start in range(0, len(items), batch_size):
-        outcome = await process(
-            transactions=transactions,
-            batch=items[start : start + batch_size],
-            handler_for=lambda item: handlers.get(item.event_type),
-        )
-        applied += len(outcome.applied)
-        stale += len(outcome.stale)
-        published += outcome.published
+    outcome = await apply_in_batches(transactions=transactions, items=items, handlers=handlers, batch_size=batch_size)
+    applied, stale, published = len(outcome.applied), len(outcome.stale), outcome.published
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     await transactions.engine.dispose()
     print(f"applied={applied} stale={stale} published={published}")
