@@ -340,9 +340,19 @@ class TansuBroker:
         self.stop()
         raise LaunchError(f"Tansu did not listen on port {self.port} within {timeout_s} s; log {self.log_path}")
 
-    def pause(self) -> None:
-        """Freeze the broker (SIGSTOP): connections stay open and nothing answers, as in a long GC."""
+    def pause(self, *, timeout_s: float = 5.0) -> None:
+        """Freeze the broker (SIGSTOP): connections stay open and nothing answers, as in a long GC.
+
+        Returns once the kernel shows it stopped: the signal is delivered asynchronously.
+        """
         self._signal(signal.SIGSTOP)
+        assert self._process is not None
+        frozen = psutil.Process(self._process.pid)
+        deadline = time.monotonic() + timeout_s
+        while frozen.status() != psutil.STATUS_STOPPED:
+            if time.monotonic() > deadline:
+                raise LaunchError(f"Tansu (pid {frozen.pid}) did not stop within {timeout_s} s of SIGSTOP")
+            time.sleep(0.01)
 
     def resume(self) -> None:
         self._signal(signal.SIGCONT)
