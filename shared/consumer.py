@@ -22,14 +22,12 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
 from shared import faults
 from shared.db import Transactions, U
 from shared.dead_letters import DeadLetters, Rejected
 from shared.failures import describe, is_transient
 from shared.kafka import create_consumer
-from shared.messaging_tables import OUTBOX
 from shared.metrics import ServiceMetrics
 from shared.processing import Handler, Incoming, Outcome, Route, process
 from shared.settings import ServiceSettings
@@ -117,20 +115,10 @@ class BatchConsumer(Generic[U]):
             for item in rejected:
                 self._metrics.events_dead_lettered.labels(item.topic, item.stage).inc()
         self._count(outcome)
-        if faults.due("after_publish"):
-            await self._outbox_drained()
-            faults.crash("after_publish")
+        if faults.ARMED:
+            await faults.crash_point_once_published("after_publish", engine=self._transactions.engine)
         await self._commit(consumer, batch)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
-
-    async def _outbox_drained(self, *, timeout_s: float = 10.0) -> None:
-        """Fault tests only: wait until the relay has published what was committed."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            async with self._transactions.engine.connect() as connection:
-                if not await connection.scalar(select(func.count()).select_from(OUTBOX)):
-                    return
-            await asyncio.sleep(0.05)
 
     def _decode(self, records: list[ConsumerRecord[Any, Any]]) -> tuple[list[Incoming], list[Rejected]]:
         decoded: list[Incoming] = []

@@ -13,11 +13,18 @@ The points, in the order one batch passes them:
 - `after_send`: in the relay, the broker acknowledged the events, their outbox rows are not deleted.
 """
 
+import asyncio
 import os
 import signal
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from shared.messaging_tables import OUTBOX
 
 CRASH_AT_VAR = "VIP_FAULT_CRASH_AT"
 MARKER_DIR_VAR = "VIP_FAULT_MARKER_DIR"
@@ -71,6 +78,8 @@ def _plan_from_env() -> CrashPlan | None:
 
 
 _PLAN = _plan_from_env()
+ARMED = _PLAN is not None
+"""The one check production code makes before calling into this seam: False unless a crash is staged."""
 
 
 def due(point: str) -> bool:
@@ -91,3 +100,19 @@ def crash(point: str) -> None:
 def crash_point(point: str) -> None:
     if _PLAN is not None and _PLAN.due(point):
         crash(point)
+
+
+async def crash_point_once_published(point: str, *, engine: AsyncEngine, timeout_s: float = 10.0) -> None:
+    """At `point`, once the relay has published what was committed (the outbox is empty), crash.
+
+    Lets `after_publish` stage "events out, offsets not committed" deterministically.
+    """
+    if _PLAN is None or not _PLAN.due(point):
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        async with engine.connect() as connection:
+            if not await connection.scalar(select(func.count()).select_from(OUTBOX)):
+                break
+        await asyncio.sleep(0.05)
+    crash(point)

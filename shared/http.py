@@ -19,6 +19,7 @@ from shared import ops
 from shared.auth import parse_api_tokens
 from shared.failures import describe, is_refused_value, is_transient
 from shared.metrics import ServiceMetrics
+from shared.problems import install_problem_handlers, problem_response
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class _StreamedBodyLimit:
             body = message.get("body", b"")
             received += len(body)
             if received > self._max_bytes:
-                response = JSONResponse({"detail": f"request body over {self._max_bytes} bytes"}, status_code=413)
+                response = problem_response(status=413, detail=f"request body over {self._max_bytes} bytes")
                 await response(scope, receive, send)
                 return
             chunks.append(body)
@@ -89,7 +90,7 @@ class _Measured:
             return
         length = Headers(scope=scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            refusal = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+            refusal = problem_response(status=413, detail=f"request body over {MAX_BODY_BYTES} bytes")
             await refusal(scope, receive, send)
             return
         started = time.perf_counter()
@@ -120,10 +121,12 @@ class _Measured:
 def _answer_for_database_failure(error: Exception) -> JSONResponse | None:
     if is_refused_value(error):
         log.info("request refused, the database cannot store a value: %s", describe(error))
-        return JSONResponse({"detail": f"a value in the request cannot be stored: {describe(error)}"}, status_code=422)
+        return problem_response(
+            status=422, detail=f"a value in the request cannot be stored: {describe(error)}", reason="unstorable_value"
+        )
     if is_transient(error):
         log.warning("request failed, database unavailable: %s", describe(error))
-        return JSONResponse({"detail": "the service's database is unavailable; try again shortly"}, status_code=503)
+        return problem_response(status=503, detail="the service's database is unavailable; try again shortly")
     return None
 
 
@@ -143,6 +146,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     app.state.runtime = runtime
     metrics = runtime.metrics
 
+    install_problem_handlers(app)
     app.include_router(ops.router)
 
     app.add_middleware(_StreamedBodyLimit, max_bytes=MAX_BODY_BYTES)

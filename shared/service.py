@@ -5,14 +5,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db import Transactions, U, create_engine
 from shared.http import create_service_app, serve
 from shared.logs import configure_logging
-from shared.metrics import ServiceMetrics
+from shared.metrics import BusinessRefresh, ServiceMetrics
 from shared.processing import Route
+from shared.ruleset import Ruleset
 from shared.runtime import ServiceRuntime
 from shared.settings import ServiceSettings
 
@@ -23,12 +24,19 @@ def build_service_app(
     *,
     title: str,
     settings: ServiceSettings,
+    ruleset: Ruleset,
     make_unit_of_work: Callable[[AsyncConnection], U],
     routes: Sequence[Route[U]],
     publishes_to: Sequence[str],
     migrations_dir: Path,
+    routers: Sequence[APIRouter],
+    gauges: Callable[[AsyncEngine, Ruleset], BusinessRefresh] | None = None,
 ) -> FastAPI:
-    """The service's HTTP app with its runtime (migrations, consumer loop, outbox relay) behind it."""
+    """The service's HTTP app with its runtime (migrations, consumer loop, outbox relay) behind it.
+
+    The ruleset is loaded once, by `main.create_app`, and handed to everything that needs it
+    (`app.state.ruleset` for the routers, `gauges` for the business gauges on `/metrics`).
+    """
     transactions = Transactions(engine=create_engine(settings=settings), make_unit_of_work=make_unit_of_work)
     runtime = ServiceRuntime(
         settings=settings,
@@ -38,7 +46,13 @@ def build_service_app(
         migrations_dir=migrations_dir,
         metrics=ServiceMetrics(service=settings.service_name),
     )
-    return create_service_app(title=title, runtime=runtime)
+    if gauges is not None:
+        runtime.metrics.refresh_business_with(gauges(transactions.engine, ruleset))
+    app = create_service_app(title=title, runtime=runtime)
+    app.state.ruleset = ruleset
+    for router in routers:
+        app.include_router(router)
+    return app
 
 
 def run_service(*, settings: S, create_app: Callable[[S], FastAPI]) -> None:

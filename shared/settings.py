@@ -50,6 +50,11 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     db_connect_timeout_s: float = 2.0
 
+    daily_run_batch_size: int = Field(default=1000, ge=1, description="items changed per transaction of a daily run")
+    allow_future_daily_run: bool = Field(
+        default=False, description="test environments only: a daily run may be dated after tomorrow"
+    )
+
     @property
     def group_id(self) -> str:
         return self.consumer_group or f"{self.consumer_group_prefix}-{self.service_name}"

@@ -16,8 +16,9 @@ import psutil
 import pytest
 
 from shared.topics import POLICY_EVENTS
+from tests.builders.policies import policy_event
 from tests.e2e.platform import ROOT, Platform, running_platform, vip
-from tests.support import policy_event, publish, read_topic
+from tests.support import publish, read_topic
 
 TOKEN = f"e2e-{uuid.uuid4().hex[:8]}"
 

@@ -15,8 +15,9 @@ import httpx
 import pytest
 
 from shared.topics import CUSTOMER_EVENTS, POLICY_EVENTS
+from tests.builders.policies import policy_event
 from tests.e2e.platform import Platform, eventually, running_platform, vip
-from tests.support import policy_event, publish
+from tests.support import publish
 
 TOKEN = f"rules-{uuid.uuid4().hex[:8]}"
 

@@ -3,20 +3,17 @@
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from services.entitlements.config import EntitlementsSettings
 from services.entitlements.main import create_app
-from shared.events.internal import PolicyContribution, RepresentativeChanged, TierDecided
-from shared.events.values import Channel, Standard, Tier
+from shared.events.internal import RepresentativeChanged, TierDecided
+from shared.events.values import Tier
+from tests.builders.decisions import tier_decided
 from tests.support import auth, eventually, fresh_id, publish, running, service_settings
 
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
 CATALOG_CODES = [
     "green_channel",
     "private_butler",
@@ -36,51 +33,6 @@ CATALOG_CODES = [
     "vip_reading",
 ]
 QUOTAS = {"expert_appointment": 1, "health_checkup": 1, "airport_lounge": 2, "designated_driver": 2, "vip_reading": 1}
-
-
-def tier_decided(
-    customer_id: str,
-    *,
-    revision: int,
-    tier: Tier | None,
-    effective_at: date = TODAY,
-    branch: str = "GD-SZ",
-    channel: Channel = Channel.AGENCY,
-    points: str = "260000.00",
-    honorary_tier: Tier | None = None,
-    computed_tier: Tier | None = None,
-) -> TierDecided:
-    policy = PolicyContribution(
-        policy_no=fresh_id("P"),
-        channel=channel,
-        branch=branch,
-        agent_id="A1",
-        issued_on=effective_at,
-        points=Decimal(points),
-        standard_premium=Decimal(points),
-        state="counted",
-        explanation="1 x N",
-    )
-    return TierDecided(
-        event_id=uuid.uuid4().hex,
-        occurred_at=datetime.now(UTC),
-        correlation_id=uuid.uuid4().hex,
-        customer_id=customer_id,
-        revision=revision,
-        tier=tier,
-        previous_tier=None,
-        computed_tier=computed_tier if computed_tier is not None else tier,
-        honorary_tier=honorary_tier,
-        standard=Standard.Y2015,
-        points=Decimal(points),
-        vip_since=effective_at if tier else None,
-        effective_at=effective_at,
-        serving_channel=channel,
-        trigger="new_business",
-        ruleset_version="individual-2015.1",
-        reason="test",
-        policies=(policy,),
-    )
 
 
 class Platform:

@@ -30,7 +30,7 @@ from shared.migrations import upgrade_to_head
 from shared.processing import Incoming, Outcome, process
 from shared.ruleset import load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
-from tests.integration.entitlements_platform import tier_decided
+from tests.builders.decisions import tier_decided
 from tests.support import fresh_id
 
 Db = Transactions[EntitlementsUnitOfWork]

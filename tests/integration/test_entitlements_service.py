@@ -11,15 +11,8 @@ from typing import Any
 
 from shared.events.internal import Representative, RepresentativeChanged
 from shared.events.values import Channel, Tier
-from tests.integration.entitlements_platform import (
-    CATALOG_CODES,
-    QUOTAS,
-    TODAY,
-    Platform,
-    by_code,
-    platform,
-    tier_decided,
-)
+from tests.builders.decisions import TODAY, tier_decided
+from tests.integration.entitlements_platform import CATALOG_CODES, QUOTAS, Platform, by_code, platform
 from tests.support import eventually, fresh_id
 
 

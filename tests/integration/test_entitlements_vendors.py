@@ -4,7 +4,8 @@ from datetime import date
 from typing import Any
 
 from shared.events.values import Channel, Tier
-from tests.integration.entitlements_platform import TODAY, Platform, by_code, platform, tier_decided
+from tests.builders.decisions import TODAY, tier_decided
+from tests.integration.entitlements_platform import Platform, by_code, platform
 from tests.support import fresh_id
 
 TEA = {

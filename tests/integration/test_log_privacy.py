@@ -22,7 +22,8 @@ from services.tiering.config import TieringSettings
 from services.tiering.main import create_app as create_tiering
 from shared.logs import JsonFormatter
 from shared.topics import CUSTOMER_EVENTS, POLICY_EVENTS, TIER_DECISIONS
-from tests.support import fresh_id, policy_event, publish, read_topic, running, service_settings
+from tests.builders.policies import policy_event
+from tests.support import fresh_id, publish, read_topic, running, service_settings
 
 NAME = "欧阳测试"
 BIRTHDAY = "1971-02-03"

@@ -14,17 +14,8 @@ from services.scoring.config import ScoringSettings
 from services.scoring.main import create_app
 from shared.events.inbound import POLICY_EVENT_TYPES
 from shared.topics import CUSTOMER_SCORES, POLICY_EVENTS
-from tests.support import (
-    Record,
-    auth,
-    eventually,
-    fresh_id,
-    policy_event,
-    publish,
-    read_topic,
-    running,
-    service_settings,
-)
+from tests.builders.policies import policy_event
+from tests.support import Record, auth, eventually, fresh_id, publish, read_topic, running, service_settings
 
 AFTER_COOLING_OFF = "2026-10-08T10:00:00+08:00"
 """The default test policy is issued 2026-09-01 and its cooling-off ends 2026-09-16."""

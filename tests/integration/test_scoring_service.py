@@ -5,7 +5,8 @@ from decimal import Decimal
 from services.scoring.config import ScoringSettings
 from services.scoring.main import create_app
 from shared.topics import CUSTOMER_SCORES, POLICY_EVENTS
-from tests.support import auth, fresh_id, policy_event, publish, read_topic, running, service_settings
+from tests.builders.policies import policy_event
+from tests.support import auth, fresh_id, publish, read_topic, running, service_settings
 
 
 def _settings(database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]) -> ScoringSettings:

@@ -28,7 +28,7 @@ from shared.processing import Incoming, Outcome, process
 from shared.ruleset import load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
 from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES
-from tests.integration.test_tiering_service import CHINA, roster_entry, scored
+from tests.builders.scores import CHINA, roster_entry, scored
 from tests.support import fresh_id
 
 Db = Transactions[TieringUnitOfWork]

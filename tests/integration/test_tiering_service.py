@@ -1,8 +1,7 @@
 """The tiering service against the real embedded PostgreSQL and the real broker."""
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -15,14 +14,13 @@ from services.tiering.handlers import set_honorary
 from services.tiering.main import create_app
 from services.tiering.repository import TieringUnitOfWork
 from shared.db import Transactions
-from shared.events.internal import CustomerScored, PolicyContribution
+from shared.events.internal import CustomerScored
 from shared.events.values import Tier
 from shared.ruleset import load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
 from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES, TIER_DECISIONS
+from tests.builders.scores import CHINA, roster_entry, scored
 from tests.support import Record, auth, eventually, fresh_id, publish, read_topic, running, service_settings
-
-CHINA = timezone(timedelta(hours=8))
 
 
 def _settings(database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]) -> TieringSettings:
@@ -31,59 +29,10 @@ def _settings(database_url: str, bootstrap_servers: str, api_tokens: dict[str, s
     )
 
 
-def scored(
-    customer_id: str,
-    *,
-    revision: int,
-    points: str,
-    standard_premium: str = "0.00",
-    as_of: date = date(2026, 3, 16),
-    trigger: str = "new_business",
-) -> CustomerScored:
-    return CustomerScored(
-        event_id=uuid.uuid4().hex,
-        occurred_at=datetime(as_of.year, as_of.month, as_of.day, 10, tzinfo=CHINA),
-        correlation_id=f"pas-{uuid.uuid4().hex[:8]}",
-        customer_id=customer_id,
-        revision=revision,
-        as_of=as_of,
-        trigger=trigger,
-        ruleset_version="individual-2015.1",
-        points=Decimal(points),
-        standard_premium=Decimal(standard_premium),
-        pending_points=Decimal("0.00"),
-        serving_channel="agency",
-        policies=(
-            PolicyContribution(
-                policy_no=f"P-{customer_id}",
-                channel="agency",
-                branch="GD-SZ",
-                agent_id="A00412",
-                issued_on=as_of - timedelta(days=15),
-                points=Decimal(points),
-                standard_premium=Decimal(standard_premium),
-                state="counted",
-                explanation="participating, 10 years: 1 x N",
-            ),
-        ),
-    )
-
-
 async def publish_scores(bootstrap_servers: str, *events: CustomerScored) -> None:
     await publish(
         bootstrap_servers, CUSTOMER_SCORES, [(event.customer_id, event.model_dump_json().encode()) for event in events]
     )
-
-
-def roster_entry(customer_id: str, *, since: str = "2012-05-01") -> dict[str, Any]:
-    return {
-        "event_id": uuid.uuid4().hex,
-        "event_type": "legacy_vip_imported",
-        "occurred_at": "2015-10-01T09:00:00+08:00",
-        "customer_id": customer_id,
-        "tier": "gold",
-        "since": since,
-    }
 
 
 async def history(client: httpx.AsyncClient, token: str, customer_id: str, *, count: int) -> list[dict[str, Any]]:

@@ -1,0 +1,1 @@
+"""Builders of events and values for every test: defaults that make sense, override what matters."""
