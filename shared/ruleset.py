@@ -79,6 +79,14 @@ class Thresholds(BaseModel):
     def lower_bound(self, tier: Tier) -> Decimal:
         return {Tier.GOLD: self.gold, Tier.PLATINUM: self.platinum, Tier.DIAMOND: self.diamond}[tier]
 
+    def tier_for(self, figure: Decimal) -> Tier | None:
+        """The highest tier whose inclusive lower bound `figure` reaches; None below Gold."""
+        if figure >= self.diamond:
+            return Tier.DIAMOND
+        if figure >= self.platinum:
+            return Tier.PLATINUM
+        return Tier.GOLD if figure >= self.gold else None
+
 
 class ServiceDefinition(BaseModel):
     """One service of the catalog (rules.md section 6)."""
@@ -144,6 +152,10 @@ class Ruleset(BaseModel):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    def tier_for(self, figure: Decimal, *, standard: Standard) -> Tier | None:
+        """The tier `figure` (2015 points, or legacy standard premium) reaches under `standard`."""
+        return self.thresholds[standard].tier_for(figure)
 
     def service(self, code: str) -> ServiceDefinition | None:
         return next((service for service in self.services if service.code == code), None)
