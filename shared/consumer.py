@@ -136,11 +136,13 @@ class BatchConsumer(Generic[U]):
                 reason = str(error)
             else:
                 decoded.append(
-                    Incoming(record.topic, record.partition, record.offset, record.key, record.value, event)
+                    Incoming(record.topic, record.partition, record.offset, record.key, record.value, event,
+                             tuple(record.headers or ()))
                 )
                 continue
             rejected.append(
-                Rejected(record.topic, record.partition, record.offset, record.key, record.value, reason, "decode")
+                Rejected(record.topic, record.partition, record.offset, record.key, record.value, reason, "decode",
+                         tuple(record.headers or ()))
             )
         return decoded, rejected
 
@@ -168,7 +170,7 @@ class BatchConsumer(Generic[U]):
                 item = part[0]
                 failed.append(
                     Rejected(item.topic, item.partition, item.offset, item.key, item.value,
-                             f"rejected while applying: {describe(error)}", "apply")
+                             f"rejected while applying: {describe(error)}", "apply", item.headers)
                 )
                 continue
             if outcome is None:

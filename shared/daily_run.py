@@ -8,7 +8,8 @@ chunk changes moves it past the date, so a date run twice finds nothing the seco
 
 The run's date is limited (interfaces.md): today or tomorrow in the insurer's time zone, never
 later, since a run dated ahead would move the business date forward for good. Test environments
-lift the limit with `VIP_ALLOW_FUTURE_DAILY_RUN=true`.
+lift the limit with `VIP_ALLOW_FUTURE_DAILY_RUN=true`. Every run is logged (`daily_run_log`: the
+date, who asked, when, what each step changed).
 """
 
 import asyncio
@@ -18,8 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
+from sqlalchemy import insert
+
 from shared.db import Transactions, UnitOfWork
 from shared.failures import describe, is_transient
+from shared.messaging_tables import DAILY_RUN_LOG
 from shared.refusals import Invalid
 
 log = logging.getLogger(__name__)
@@ -95,9 +99,12 @@ async def drive_daily_run(
                 break
             after = done.last_key
         log.info("daily run %s, %s: %d changed", run.as_of.isoformat(), step.name, changed[step.name])
-    if finish is not None:
-        async with transactions.begin() as uow:
+    async with transactions.begin() as uow:
+        if finish is not None:
             await finish(uow, run, sum(changed.values()))
+        await uow.connection.execute(
+            insert(DAILY_RUN_LOG).values(as_of=run.as_of, run_by=run.run_by, started_at=run.started_at, changed=changed)
+        )
     return changed
 
 

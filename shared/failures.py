@@ -30,7 +30,31 @@ def _sqlstate(error: BaseException) -> str | None:
     return None
 
 
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error, what it wraps (`orig`) and what caused either, without repeats."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending:
+        candidate = pending.pop()
+        if candidate is None or any(candidate is known for known in seen):
+            continue
+        seen.append(candidate)
+        pending.extend([getattr(candidate, "orig", None), candidate.__cause__, candidate.__context__])
+    return seen
+
+
+def _refused_by_the_driver(error: BaseException) -> bool:
+    """asyncpg refused a value before sending it (`DataError`, e.g. "value out of int32 range"), which
+    SQLAlchemy wraps as an `InterfaceError`: the value's fault, never an outage."""
+    return any(
+        type(candidate).__name__ == "DataError" or isinstance(candidate, OverflowError)
+        for candidate in _chain(error)
+    )
+
+
 def is_transient(error: BaseException) -> bool:
+    if _refused_by_the_driver(error):
+        return False
     if isinstance(error, OSError | ConnectionError | asyncio.TimeoutError | TimeoutError):
         return True
     if isinstance(error, sa_exc.TimeoutError | sa_exc.InterfaceError):
@@ -61,7 +85,7 @@ _REFUSED_VALUE_SQLSTATES = {
 def is_refused_value(error: BaseException) -> bool:
     """PostgreSQL refused a value the request carried (too long, out of range, a NUL character):
     the client's mistake, to be answered 422, not a server error. Raw asyncpg errors count too."""
-    return _sqlstate(error) in _REFUSED_VALUE_SQLSTATES
+    return _sqlstate(error) in _REFUSED_VALUE_SQLSTATES or _refused_by_the_driver(error)
 
 
 def describe(error: BaseException) -> str:

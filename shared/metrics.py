@@ -33,6 +33,11 @@ class ServiceMetrics:
         self.events_ignored = Counter(
             "vip_events_ignored_total", "Valid events this service has no handler for", ["topic"], registry=r
         )
+        self.dead_letters_stubbed = Counter(
+            "vip_dead_letters_stubbed_total",
+            "Dead letters the broker refused for good (too large), sent as a stub; the original is in the database",
+            ["topic"], registry=r,
+        )
         self.events_dead_lettered = Counter(
             "vip_events_dead_lettered_total", "Messages parked on the topic's .dlq", ["topic", "stage"],
             registry=r,

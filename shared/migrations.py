@@ -65,3 +65,16 @@ def create_messaging_tables() -> None:
     metadata = MetaData()
     add_messaging_tables(metadata)
     metadata.create_all(op.get_bind())
+
+
+def create_platform_tables() -> None:
+    """Migration `platform_v2` of every service: durable dead letters, the daily-run log, and the
+    index the inbox's retention purge walks (definitions in messaging_tables)."""
+    from alembic import op
+
+    from shared.messaging_tables import add_platform_tables
+
+    metadata = MetaData()
+    add_platform_tables(metadata)
+    metadata.create_all(op.get_bind())
+    op.create_index("inbox_processed_at", "inbox", ["processed_at"])

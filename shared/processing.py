@@ -37,6 +37,7 @@ class Incoming:
     key: bytes | None
     value: bytes | None
     event: Any
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @property
     def event_id(self) -> str:

@@ -12,13 +12,16 @@ import logging
 import time
 import zlib
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import Row, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared import faults
+from shared.dead_letters import Rejected, is_refused_for_good, record_dead_letters
 from shared.failures import describe, is_transient
 from shared.messaging_tables import OUTBOX
 from shared.metrics import ServiceMetrics
@@ -28,6 +31,7 @@ from shared.sql import any_of
 log = logging.getLogger(__name__)
 
 _BACKLOG_EVERY_S = 1.0
+OutboxRow = Row[Any, Any, Any, Any, Any, Any]
 _DELETE_SENT = delete(OUTBOX).where(any_of(OUTBOX.c.id, "ids"))
 
 
@@ -96,19 +100,10 @@ class OutboxRelay:
             )
         ).all()
         if rows:
-            deliveries = [
-                await self._producer.send(
-                    row.topic,
-                    value=row.payload,
-                    key=row.key.encode(),
-                    headers=[("event_type", row.event_type.encode()),
-                             ("correlation_id", row.correlation_id.encode())],
-                )
-                for row in rows
-            ]
-            for delivery in deliveries:
-                await delivery
+            refused = await self._send(rows)
             faults.crash_point("after_send")
+            if refused:
+                await self._park(refused)
             await connection.execute(_DELETE_SENT, {"ids": [row.id for row in rows]})
             for topic, sent in Counter(row.topic for row in rows).items():
                 self._metrics.events_published.labels(topic).inc(sent)
@@ -120,6 +115,46 @@ class OutboxRelay:
             self._backlog_counted_at = time.monotonic()
         await connection.commit()
         return len(rows)
+
+    async def _send(self, rows: Sequence[OutboxRow]) -> list[tuple[OutboxRow, KafkaError]]:
+        """Sends every row and waits for the broker; returns the rows it refused for good.
+
+        A passing failure (broker away) raises: nothing is deleted and the batch is sent again. A
+        message the broker will never take (too large) must not hold every later event behind it.
+        """
+        refused: list[tuple[OutboxRow, KafkaError]] = []
+        deliveries = []
+        for row in rows:
+            try:
+                deliveries.append((row, await self._producer.send(
+                    row.topic, value=row.payload, key=row.key.encode(),
+                    headers=[("event_type", row.event_type.encode()), ("correlation_id", row.correlation_id.encode())],
+                )))
+            except KafkaError as error:
+                if not is_refused_for_good(error):
+                    raise
+                refused.append((row, error))
+        for row, delivery in deliveries:
+            try:
+                await delivery
+            except KafkaError as error:
+                if not is_refused_for_good(error):
+                    raise
+                refused.append((row, error))
+        return refused
+
+    async def _park(self, refused: list[tuple[OutboxRow, KafkaError]]) -> None:
+        """Keeps what the broker refused in `dead_letters` (stage `publish`), so the relay moves on."""
+        letters = [
+            Rejected(row.topic, -1, row.id, row.key.encode(), row.payload,
+                     f"the broker refused the event for good: {describe(error)}", "publish",
+                     (("event_type", row.event_type.encode()), ("correlation_id", row.correlation_id.encode())))
+            for row, error in refused
+        ]
+        await record_dead_letters(self._engine, service=self._settings.service_name, rejected=letters)
+        for letter in letters:
+            self._metrics.events_dead_lettered.labels(letter.topic, "publish").inc()
+            log.error("outbox event %d for %s parked: %s", letter.offset, letter.topic, letter.reason)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Generic
 
@@ -12,6 +13,8 @@ from sqlalchemy import text
 from shared.consumer import BatchConsumer
 from shared.db import Transactions, U
 from shared.dead_letters import DeadLetters
+from shared.failures import describe, is_transient
+from shared.inbox import purge_inbox
 from shared.kafka import create_producer, ensure_topics
 from shared.metrics import ServiceMetrics
 from shared.migrations import upgrade_to_head
@@ -65,14 +68,33 @@ class ServiceRuntime(Generic[U]):
             settings=self.settings,
             routes=self._routes,
             transactions=self.transactions,
-            dead_letters=DeadLetters(producer=producer, service=self.settings.service_name),
+            dead_letters=DeadLetters(
+                producer=producer, engine=self.transactions.engine, service=self.settings.service_name,
+                metrics=self.metrics,
+            ),
             metrics=self.metrics,
         )
         self._tasks = [
             asyncio.create_task(self._supervised("consumer", consumer.run())),
             asyncio.create_task(self._supervised("relay", relay.run())),
+            asyncio.create_task(self._supervised("inbox purge", self._purge_inbox_periodically())),
         ]
         log.info("%s started", self.settings.service_name)
+
+    async def _purge_inbox_periodically(self) -> None:
+        """Deletes inbox rows past the retention, every `inbox_purge_interval_s`; an outage skips a round."""
+        retention = timedelta(days=self.settings.inbox_retention_days)
+        while True:
+            try:
+                purged = await purge_inbox(self.transactions.engine, older_than=retention)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning("inbox purge skipped this round: %s", describe(error))
+            else:
+                if purged:
+                    log.info("inbox purge: %d rows older than %s deleted", purged, retention)
+            await asyncio.sleep(self.settings.inbox_purge_interval_s)
 
     async def _supervised(self, name: str, work: Coroutine[Any, Any, None]) -> None:
         """A loop that dies takes the process down, so the supervisor restarts it cleanly."""
@@ -89,6 +111,8 @@ class ServiceRuntime(Generic[U]):
             self.consumer.stop()
         if self.relay is not None:
             self.relay.stop()
+        for task in self._tasks[2:]:
+            task.cancel()  # the purge holds nothing between rounds: no need to wait for its sleep
         _done, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()

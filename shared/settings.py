@@ -50,6 +50,12 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     db_connect_timeout_s: float = 2.0
 
+    inbox_retention_days: float = Field(
+        default=14, gt=0,
+        description="inbox rows older than this are deleted: at least the inbound topics' retention plus a margin",
+    )
+    inbox_purge_interval_s: float = Field(default=3600, gt=0, description="how often the inbox purge runs")
+
     daily_run_batch_size: int = Field(default=1000, ge=1, description="items changed per transaction of a daily run")
     allow_future_daily_run: bool = Field(
         default=False, description="test environments only: a daily run may be dated after tomorrow"

@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from shared.events.values import (
     FROZEN,
+    INT32_MAX,
     AgentRole,
     Channel,
     EventId,
@@ -66,7 +67,7 @@ class PolicyState(BaseModel):
     model_config = FROZEN
 
     policy_no: Identifier
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT32_MAX)
     holder_id: Identifier
     channel: Channel
     branch: Identifier

@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from shared import topics
-from shared.events.values import FROZEN, Channel, EventId, Identifier, Points, Standard, Tier
+from shared.events.values import FROZEN, INT32_MAX, Channel, EventId, Identifier, Points, Standard, Tier
 
 
 class InternalEvent(BaseModel):
@@ -24,7 +24,7 @@ class InternalEvent(BaseModel):
     occurred_at: AwareDatetime
     correlation_id: EventId
     customer_id: Identifier
-    revision: int = Field(ge=1)
+    revision: int = Field(ge=1, le=INT32_MAX)
 
     @property
     def key(self) -> str:

@@ -4,7 +4,8 @@ Money and points are `Decimal` end to end. JSON carries money as a string; a JSO
 because a binary float may already have lost a cent before it reached us.
 """
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -14,16 +15,31 @@ FROZEN = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
 CENT = Decimal("0.01")
 
+MONEY_PATTERN = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,2})?")
+"""At most 15 digits before the point and two after, no exponent: what NUMERIC(17, 2) holds."""
+
+INT32_MAX = 2_147_483_647
+"""The largest version or revision an INTEGER column holds."""
+
+
+def shown(value: str, *, limit: int = 24) -> str:
+    """A value quoted in a reason, cut short: a reason never echoes hostile input whole."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
 
 def _money_from_string(value: Any) -> Decimal:
     if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value) >= Decimal("1e15"):
+            raise ValueError("money must be a finite decimal below 10^15")
         return value
     if not isinstance(value, str):
         raise ValueError("money must be a decimal string such as \"36000.00\"")
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ValueError(f"money {value!r} is not a decimal number") from None
+    if not MONEY_PATTERN.fullmatch(value):
+        raise ValueError(
+            f"money {shown(value)} is not a decimal string with at most 15 digits before the point "
+            "and 2 after (no exponent)"
+        )
+    return Decimal(value)
 
 
 def _at_most_two_places(value: Decimal) -> Decimal:
