@@ -16,7 +16,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import ops
-from shared.auth import parse_api_tokens
+from shared.audit import AuditTrail, subject_of
+from shared.auth import RateLimiter, parse_api_tokens
 from shared.failures import describe, is_refused_value, is_transient
 from shared.metrics import ServiceMetrics
 from shared.problems import install_problem_handlers, problem_response
@@ -71,7 +72,7 @@ class _StreamedBodyLimit:
 
 
 class _Measured:
-    """Counts and times every request by route template and status, refuses a declared body over the
+    """Counts, times and audits every request by route template and status, refuses a declared body over the
     cap (413) before it is read, and turns a database failure into a clear answer: 422 for a value the
     database cannot store, 503 while it is away.
 
@@ -80,9 +81,10 @@ class _Measured:
     (bench/lookup.py). The route template is the one the router matched (`scope["route"]`).
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: ServiceMetrics, audit: AuditTrail) -> None:
         self._app = app
         self._metrics = metrics
+        self._audit = audit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,6 +116,12 @@ class _Measured:
             status_code = answer.status_code
             await answer(scope, receive, send)
         route = str(getattr(scope.get("route"), "path", "unmatched"))
+        principal = scope.get("state", {}).get("principal")
+        if principal is not None:
+            self._audit.record(
+                user_id=principal.user_id, method=scope["method"], route=route,
+                subject_id=subject_of(scope.get("path_params", {})), status=status_code,
+            )
         self._metrics.http_requests.labels(scope["method"], route, str(status_code)).inc()
         self._metrics.http_seconds.labels(scope["method"], route).observe(time.perf_counter() - started)
 
@@ -143,6 +151,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
 
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     app.state.principals = parse_api_tokens(settings.api_tokens.get_secret_value())
+    app.state.rate_limiter = RateLimiter(rate_per_s=settings.http_rate_per_s, burst=settings.http_rate_burst)
     app.state.runtime = runtime
     metrics = runtime.metrics
 
@@ -150,7 +159,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     app.include_router(ops.router)
 
     app.add_middleware(_StreamedBodyLimit, max_bytes=MAX_BODY_BYTES)
-    app.add_middleware(_Measured, metrics=metrics)
+    app.add_middleware(_Measured, metrics=metrics, audit=runtime.audit)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

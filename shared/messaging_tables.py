@@ -53,7 +53,7 @@ INBOX, OUTBOX = add_messaging_tables(_metadata)
 """Table objects for the shared code's statements; each service's own MetaData gets equal copies."""
 
 
-def add_platform_tables(metadata: MetaData) -> tuple[Table, Table]:
+def add_platform_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     """The second set every service database carries (migration `platform_v2`).
 
     `dead_letters`: every message a service could not apply or publish, durable (the embedded broker
@@ -63,6 +63,8 @@ def add_platform_tables(metadata: MetaData) -> tuple[Table, Table]:
     outbox row's id as `source_offset`.
 
     `daily_run_log`: who ran each daily run, for which date, when, and what each step changed.
+
+    `audit_log`: who read or changed what over HTTP (`shared.audit`); append-only (a trigger).
     """
     dead_letters = Table(
         "dead_letters",
@@ -93,7 +95,20 @@ def add_platform_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("finished_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("changed", JSONB, nullable=False),
     )
-    return dead_letters, daily_run_log
+    audit_log = Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("user_id", String(64), nullable=False),
+        Column("method", String(8), nullable=False),
+        Column("route", String(200), nullable=False),
+        Column("subject_id", String(64)),
+        Column("status", Integer, nullable=False),
+    )
+    Index("audit_log_subject", audit_log.c.subject_id, audit_log.c.at)
+    Index("audit_log_user", audit_log.c.user_id, audit_log.c.at)
+    return dead_letters, daily_run_log, audit_log
 
 
-DEAD_LETTERS, DAILY_RUN_LOG = add_platform_tables(_metadata)
+DEAD_LETTERS, DAILY_RUN_LOG, AUDIT_LOG = add_platform_tables(_metadata)

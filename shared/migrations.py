@@ -78,3 +78,12 @@ def create_platform_tables() -> None:
     add_platform_tables(metadata)
     metadata.create_all(op.get_bind())
     op.create_index("inbox_processed_at", "inbox", ["processed_at"])
+    op.execute(
+        "CREATE FUNCTION audit_log_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'the audit log is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege'; "
+        "END $$"
+    )
+    op.execute(
+        "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only()"
+    )

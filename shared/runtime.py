@@ -10,6 +10,7 @@ from typing import Any, Generic
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
+from shared.audit import AuditTrail
 from shared.consumer import BatchConsumer
 from shared.db import Transactions, U
 from shared.dead_letters import DeadLetters
@@ -46,6 +47,7 @@ class ServiceRuntime(Generic[U]):
         self._tasks: list[asyncio.Task[None]] = []
         self._producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
+        self.audit = AuditTrail(engine=transactions.engine, flush_s=settings.audit_flush_s)
         self.consumer: BatchConsumer[U] | None = None
 
     async def start(self) -> None:
@@ -78,6 +80,7 @@ class ServiceRuntime(Generic[U]):
             asyncio.create_task(self._supervised("consumer", consumer.run())),
             asyncio.create_task(self._supervised("relay", relay.run())),
             asyncio.create_task(self._supervised("inbox purge", self._purge_inbox_periodically())),
+            asyncio.create_task(self._supervised("audit", self.audit.run())),
         ]
         log.info("%s started", self.settings.service_name)
 
@@ -112,7 +115,7 @@ class ServiceRuntime(Generic[U]):
         if self.relay is not None:
             self.relay.stop()
         for task in self._tasks[2:]:
-            task.cancel()  # the purge holds nothing between rounds: no need to wait for its sleep
+            task.cancel()  # the purge and the audit writer only sleep between rounds (the audit flushes on cancel)
         _done, pending = await asyncio.wait(self._tasks, timeout=10) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()

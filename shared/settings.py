@@ -56,6 +56,12 @@ class ServiceSettings(BaseSettings):
     )
     inbox_purge_interval_s: float = Field(default=3600, gt=0, description="how often the inbox purge runs")
 
+    http_rate_per_s: float = Field(
+        default=100, description="requests per second one token may make, sustained (0: no limit); beyond: 429"
+    )
+    http_rate_burst: int = Field(default=200, ge=1, description="requests one token may make at once")
+    audit_flush_s: float = Field(default=0.5, gt=0, description="how often buffered audit rows are written")
+
     daily_run_batch_size: int = Field(default=1000, ge=1, description="items changed per transaction of a daily run")
     allow_future_daily_run: bool = Field(
         default=False, description="test environments only: a daily run may be dated after tomorrow"

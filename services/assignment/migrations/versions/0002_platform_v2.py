@@ -1,4 +1,4 @@
-"""Durable dead letters, the daily-run log, and the inbox index for its retention purge.
+"""Durable dead letters, the daily-run log, the append-only audit log, and the inbox index for its purge.
 
 Revision ID: 0002
 Revises: 0001
@@ -20,5 +20,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("inbox_processed_at", table_name="inbox")
+    op.drop_table("audit_log")
+    op.execute("DROP FUNCTION audit_log_is_append_only()")
     op.drop_table("daily_run_log")
     op.drop_table("dead_letters")
