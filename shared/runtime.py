@@ -124,6 +124,14 @@ class ServiceRuntime(Generic[U]):
             await self._producer.stop()
         await self.transactions.engine.dispose()
 
+    async def send_raw(
+        self, topic: str, *, value: bytes, key: bytes | None, headers: list[tuple[str, bytes]], partition: int
+    ) -> None:
+        """Publish bytes as they are to one partition (a dead letter's replay), and wait for the broker."""
+        if self._producer is None:
+            raise RuntimeError("the service has not started")
+        await self._producer.send_and_wait(topic, value=value, key=key, headers=headers, partition=partition)
+
     def loops_running(self) -> bool:
         return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
