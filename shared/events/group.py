@@ -18,42 +18,13 @@ Internal, each keyed by client id and carrying the client's full state with a pe
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
 
 from shared import topics
-from shared.events.inbound import InboundEvent
+from shared.events.inbound import GroupClientProfile, GroupClientUpserted, GroupExperienceReported
 from shared.events.values import FROZEN, INT32_MAX, EventId, Identifier, Money, Points
-
-# --- inbound, crm.customer-events ------------------------------------------------------------------
-
-
-class GroupClientProfile(BaseModel):
-    model_config = FROZEN
-
-    client_id: Identifier
-    name: str = Field(min_length=1, max_length=200)
-    industry: str = Field(min_length=1, max_length=100)
-    branch: Identifier
-    client_since: date
-
-
-class GroupClientUpserted(InboundEvent):
-    event_type: Literal["group_client_upserted"]
-    client: GroupClientProfile
-
-
-class GroupExperienceReported(InboundEvent):
-    """The claims system's figures for one period; a later report for the same period replaces it."""
-
-    event_type: Literal["group_experience_reported"]
-    client_id: Identifier
-    period_start: date
-    period_end: date
-    earned_premium: Money
-    incurred_claims: Money
-
 
 # --- internal ----------------------------------------------------------------------------------------
 
@@ -163,4 +134,4 @@ GROUP_LEVEL_DECIDED_ADAPTER: TypeAdapter[GroupLevelDecided] = TypeAdapter(GroupL
 ACCOUNT_MANAGER_CHANGED_ADAPTER: TypeAdapter[AccountManagerChanged] = TypeAdapter(AccountManagerChanged)
 GROUP_FEEDBACK_REPORTED_ADAPTER: TypeAdapter[GroupFeedbackReported] = TypeAdapter(GroupFeedbackReported)
 
-GroupCustomerEvent = Annotated[GroupClientUpserted | GroupExperienceReported, Field(discriminator="event_type")]
+__all__ = ["GroupClientProfile", "GroupClientUpserted", "GroupExperienceReported"]

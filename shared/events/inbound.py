@@ -165,7 +165,39 @@ class LegacyVipImported(InboundEvent):
     since: date
 
 
-CustomerEvent = Annotated[CustomerUpserted | LegacyVipImported, Field(discriminator="event_type")]
+# --- crm.customer-events: the group program (rules.md section 9) ------------------------------------
+
+
+class GroupClientProfile(BaseModel):
+    model_config = FROZEN
+
+    client_id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    industry: str = Field(min_length=1, max_length=100)
+    branch: Identifier
+    client_since: date
+
+
+class GroupClientUpserted(InboundEvent):
+    event_type: Literal["group_client_upserted"]
+    client: GroupClientProfile
+
+
+class GroupExperienceReported(InboundEvent):
+    """The claims system's figures for one period; a later report for the same period replaces it."""
+
+    event_type: Literal["group_experience_reported"]
+    client_id: Identifier
+    period_start: date
+    period_end: date
+    earned_premium: Money
+    incurred_claims: Money
+
+
+CustomerEvent = Annotated[
+    CustomerUpserted | LegacyVipImported | GroupClientUpserted | GroupExperienceReported,
+    Field(discriminator="event_type"),
+]
 
 POLICY_EVENT_ADAPTER: TypeAdapter[PolicyChanged] = TypeAdapter(PolicyChanged)
 AGENT_EVENT_ADAPTER: TypeAdapter[AgentEvent] = TypeAdapter(AgentEvent)
