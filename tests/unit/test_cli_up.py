@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 import pytest
 
+from cli.children import UpOptions, child_env, child_specs
 from cli.daily_run import describe, resolve_token
 from cli.layout import SERVICES, SERVICES_BY_NAME, service_base_url
-from cli.local import asyncpg_database_url, libpq_database_url
+from cli.postgres import asyncpg_database_url, libpq_database_url
 from cli.supervisor import Backoff
 from cli.tokens import (
     ROLES,
@@ -18,7 +19,6 @@ from cli.tokens import (
     parse_api_tokens,
     read_tokens_file,
 )
-from cli.up import UpOptions, child_env, child_specs
 from shared.auth import ROLES as CONTRACT_ROLES
 from shared.auth import parse_api_tokens as service_parse_api_tokens
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from cli.local import free_port
+from cli.launch import free_port
 from dashboard.app import create_app
 from dashboard.config import DashboardSettings
 from dashboard.sessions import COOKIE
