@@ -32,6 +32,7 @@ from cli.layout import (
     tokens_file,
 )
 from cli.postgres import EmbeddedPostgres, PostgresTarget, postgres_from_env
+from cli.private_files import make_private_dir
 from cli.startup import StartupError, banner, check_can_start, create_topics, wait_ready
 from cli.supervisor import PidRegistry, Supervisor
 from cli.tokens import TokenFormatError, load_or_create_tokens
@@ -115,7 +116,8 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         loop.add_signal_handler(signum, shutdown.on_signal, signum)
     running = _Running()
     try:
-        options.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(options.data_dir)
+        make_private_dir(logs_dir(options.data_dir))
         tokens = load_or_create_tokens(path=tokens_file(options.data_dir), environ=environ)
         registry = PidRegistry(options.data_dir / "run" / "children.json")
         registry.stop_orphans(report=report)
