@@ -3,6 +3,7 @@ created, and the banner that says where everything is."""
 
 import asyncio
 import importlib.util
+from collections.abc import Mapping, Sequence
 
 import httpx
 
@@ -16,6 +17,29 @@ from cli.tokens import TokenSet
 
 class StartupError(RuntimeError):
     """The platform could not start; the message names the part and what to look at."""
+
+
+ALLOW_FUTURE_DAILY_RUN_VAR = "VIP_ALLOW_FUTURE_DAILY_RUN"
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+"""What the services' settings (pydantic) read as a boolean: anything else would stop them at start."""
+
+
+def future_daily_run_warning(environ: Mapping[str, str]) -> str | None:
+    """The warning to print when the services will accept daily runs dated after tomorrow.
+
+    The variable reaches the services with the rest of our environment (`child_env`); a value they
+    would not read as a boolean stops `vip up` here rather than every service in a restart loop.
+    """
+    value = environ.get(ALLOW_FUTURE_DAILY_RUN_VAR)
+    if value is None or value.strip().lower() in _FALSE:
+        return None
+    if value.strip().lower() not in _TRUE:
+        raise StartupError(f"{ALLOW_FUTURE_DAILY_RUN_VAR}={value!r} is neither true nor false")
+    return (
+        f"WARNING: {ALLOW_FUTURE_DAILY_RUN_VAR} is on: the services accept daily runs dated after tomorrow, "
+        "which move the business date forward for good. For test environments only."
+    )
 
 
 def check_can_start(options: UpOptions) -> None:
@@ -67,7 +91,9 @@ def _not_ready_message(children: list[SupervisedChild], *, options: UpOptions) -
     return "\n\n".join(parts)
 
 
-def banner(*, options: UpOptions, postgres: PostgresTarget, broker: str, tokens: TokenSet) -> str:
+def banner(
+    *, options: UpOptions, postgres: PostgresTarget, broker: str, tokens: TokenSet, warnings: Sequence[str] = ()
+) -> str:
     lines = ["VIP platform is up.", ""]
     for service in SERVICES:
         url = f"http://127.0.0.1:{service.port(base=options.http_port_base)}"
@@ -84,7 +110,7 @@ def banner(*, options: UpOptions, postgres: PostgresTarget, broker: str, tokens:
     ]
     if tokens.dev_token:
         lines.append(f"  dev token     {tokens.dev_token}   (all roles; curl -H 'Authorization: Bearer ...')")
-    lines += ["", "Press Ctrl-C to stop."]
+    lines += ["", *warnings, *([""] if warnings else []), "Press Ctrl-C to stop."]
     return "\n".join(lines)
 
 

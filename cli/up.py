@@ -33,7 +33,14 @@ from cli.layout import (
 )
 from cli.postgres import EmbeddedPostgres, PostgresTarget, postgres_from_env
 from cli.private_files import make_private_dir
-from cli.startup import StartupError, banner, check_can_start, create_topics, wait_ready
+from cli.startup import (
+    StartupError,
+    banner,
+    check_can_start,
+    create_topics,
+    future_daily_run_warning,
+    wait_ready,
+)
 from cli.supervisor import PidRegistry, Supervisor
 from cli.tokens import TokenFormatError, load_or_create_tokens
 
@@ -116,6 +123,9 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         loop.add_signal_handler(signum, shutdown.on_signal, signum)
     running = _Running()
     try:
+        warning = future_daily_run_warning(environ)
+        if warning is not None:
+            report(warning)
         make_private_dir(options.data_dir)
         make_private_dir(logs_dir(options.data_dir))
         tokens = load_or_create_tokens(path=tokens_file(options.data_dir), environ=environ)
@@ -146,7 +156,8 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         if not await _unless_shutdown(ready, shutdown):
             return 130
         kind = "embedded Tansu, memory only" if running.broker else "external"
-        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens))
+        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens,
+                      warnings=[warning] if warning else []))
         await shutdown.requested.wait()
         return 0
     except (StartupError, LaunchError, TokenFormatError) as exc:

@@ -172,5 +172,6 @@ def test_daily_run_token_comes_from_option_then_env_then_tokens_file(tmp_path: P
         resolve_token(token=None, environ={}, data_dir=tmp_path / "elsewhere")
 
 
-def test_daily_run_summary_puts_changed_first() -> None:
-    assert describe({"as_of": "2026-10-08", "upgraded": 2, "changed": 5}) == "changed 5, upgraded 2"
+def test_daily_run_summary_puts_changed_first_then_the_steps() -> None:
+    body = {"as_of": "2026-10-08", "steps": {"tiers": 2, "honorary_expiries": 3}, "changed": 5}
+    assert [line.split() for line in describe(body)] == [["changed", "5"], ["tiers", "2"], ["honorary_expiries", "3"]]
