@@ -11,6 +11,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from dashboard.problems import problem_detail
 from shared.topics import DLQ_SUFFIX, all_topics
 
 
@@ -75,7 +76,7 @@ def _letter(tp: TopicPartition, record: Any) -> DeadLetter:
     return DeadLetter(
         topic=tp.topic, partition=tp.partition, offset=record.offset,
         key=record.key.decode(errors="replace") if record.key else None,
-        size=len(record.value or b""), reason=_header(headers, "dlq.reason"),
+        size=len(record.value or b""), reason=problem_detail(_header(headers, "dlq.reason"), limit=1000),
         service=_header(headers, "dlq.service"), source_topic=_header(headers, "dlq.source_topic"),
         failed_at=_header(headers, "dlq.failed_at"),
     )

@@ -13,19 +13,11 @@ from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dashboard.problems import problem
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-PROBLEM_MEDIA_TYPE = "application/problem+json"
-
-
-def problem(
-    *, status: int, title: str, detail: str, reason: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The services' error body (RFC 9457), so a script reading either reads both."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "reason": reason}
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
 def is_loopback(host: str) -> bool:

@@ -102,3 +102,12 @@ def test_the_newest_window_never_reaches_before_the_beginning() -> None:
     assert newest_window(beginning=100, end=10_000, latest=20) == range(9_980, 10_000)
     assert newest_window(beginning=100, end=105, latest=20) == range(100, 105)
     assert not newest_window(beginning=7, end=7, latest=20)
+
+
+async def test_a_reason_written_as_a_problem_body_is_shown_by_its_sentence() -> None:
+    tp = TopicPartition(dead_letter_topics()[0], 0)
+    letter = _letters(tp, first=0, count=1)[0]
+    problem = b'{"type":"about:blank","title":"invalid","status":422,"detail":"unknown tier X","reason":"invalid"}'
+    letter.headers[0] = ("dlq.reason", problem)
+    report = await read_newest(_Consumer(log={tp: [letter]}, beginning={tp: 0}), latest=20)  # type: ignore[arg-type]
+    assert report.latest[0].reason == "unknown tier X (invalid)"
