@@ -215,7 +215,9 @@ def up_command(data_dir: Path, broker_port: int, http_port_base: int, ready_time
     VIP_KAFKA_BOOTSTRAP_SERVERS), creates the databases and topics, then runs scoring, tiering,
     assignment and entitlements on ports base+0..3 and the operations dashboard on base+4, and restarts
     any that exits. API tokens come from
-    VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run).
+    VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run, mode 0600).
+    VIP_ALLOW_FUTURE_DAILY_RUN=true (test environments only) lets the services accept daily runs
+    dated after tomorrow; a warning is printed while it is on.
     """
     options = UpOptions(
         data_dir=data_dir.resolve(),
