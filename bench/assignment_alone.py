@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.harness import apply_in_batches, interleave, run_alone
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
 from services.assignment.main import MIGRATIONS_DIR

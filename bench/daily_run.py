@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 
 AS_OF = date(2026, 11, 24)
 

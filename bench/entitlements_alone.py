@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from bench.harness import apply_in_batches, interleave, run_alone
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from services.entitlements import consumers
 from services.entitlements.config import EntitlementsSettings
 from services.entitlements.main import MIGRATIONS_DIR

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from shared.db import Transactions
 from shared.processing import Incoming, Outcome, process
 

@@ -23,7 +23,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.pipeline import TOKEN, start_platform, synthetic_events, wait_ready
-from cli.local import free_port
+from cli.launch import free_port
 
 
 async def _visible_after(client: httpx.AsyncClient, customer_id: str, published_at: float, timeout_s: float) -> float:

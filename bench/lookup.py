@@ -282,7 +282,7 @@ def measure(arguments: argparse.Namespace, url_prefix: str, seconds: float, seed
 
 
 def main(arguments: argparse.Namespace) -> None:
-    from cli.local import EmbeddedPostgres
+    from cli.postgres import EmbeddedPostgres
 
     if arguments.client == "wrk" and shutil.which("wrk") is None:
         sys.exit("wrk not found: apt-get install -y wrk, or run with --client httpx")

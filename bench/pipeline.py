@@ -31,7 +31,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from cli.local import free_port
+from cli.launch import free_port
 
 TOKEN = f"bench-{uuid.uuid4().hex[:8]}"
 

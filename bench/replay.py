@@ -23,7 +23,8 @@ import httpx
 import orjson
 
 from bench.pipeline import TOKEN, drained, produce, realistic_events, start_platform, wait_ready
-from cli.local import TansuBroker, free_port
+from cli.broker import TansuBroker
+from cli.launch import free_port
 
 
 async def _until_drained(http_base: int, published: int) -> None:

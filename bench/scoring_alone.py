@@ -11,7 +11,7 @@ from functools import partial
 
 from bench.harness import apply_in_batches, run_alone
 from bench.pipeline import synthetic_events
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from services.scoring import consumers
 from services.scoring.config import ScoringSettings
 from services.scoring.main import MIGRATIONS_DIR

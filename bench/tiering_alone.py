@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 
 from bench.harness import apply_in_batches, run_alone
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from services.tiering import consumers
 from services.tiering.config import TieringSettings
 from services.tiering.main import MIGRATIONS_DIR

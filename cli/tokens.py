@@ -6,11 +6,12 @@ every role, which `vip daily-run` and curl users pick up. It is written once and
 regenerating would silently invalidate tokens people have pasted elsewhere.
 """
 
-import os
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from cli.private_files import UnsafePath, create_private_file, make_private_dir, read_private_file
 
 ROLES: tuple[str, ...] = (
     "call_center",
@@ -74,8 +75,13 @@ def generate_token_set(*, source: str) -> TokenSet:
 
 
 def read_tokens_file(path: Path) -> TokenSet:
+    """Raises FileNotFoundError when there is no file, TokenFormatError for a bad one or a symlink."""
+    try:
+        text = read_private_file(path)
+    except UnsafePath as unsafe:
+        raise TokenFormatError(str(unsafe)) from unsafe
     values: dict[str, str] = {}
-    for raw_line in path.read_text(encoding="utf-8").splitlines():
+    for raw_line in text.splitlines():
         line = raw_line.strip()
         if not line or line.startswith("#"):
             continue
@@ -94,19 +100,16 @@ def read_tokens_file(path: Path) -> TokenSet:
 
 
 def write_tokens_file(path: Path, token_set: TokenSet) -> None:
-    """Written to a private temporary file and renamed, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Created 0600 in a 0700 directory, whole or not at all; FileExistsError if anything is at `path`
+    (a file, a symbolic link), which is never followed nor replaced."""
+    make_private_dir(path.parent)
     body = (
         "# Development API tokens written once by `vip up` and reused on every start.\n"
         "# Delete this file to get new tokens. Load into a shell: set -a; . ./tokens.env; set +a\n"
         f"{API_TOKENS_VAR}={token_set.api_tokens}\n"
         f"{DEV_TOKEN_VAR}={token_set.dev_token or ''}\n"
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(body)
-    os.replace(tmp, path)
+    create_private_file(path, body)
 
 
 def load_or_create_tokens(*, path: Path, environ: Mapping[str, str]) -> TokenSet:
@@ -115,8 +118,13 @@ def load_or_create_tokens(*, path: Path, environ: Mapping[str, str]) -> TokenSet
     if from_env:
         parse_api_tokens(from_env)
         return TokenSet(api_tokens=from_env, dev_token=None, source=f"{API_TOKENS_VAR} from the environment")
-    if path.exists():
+    try:
         return read_tokens_file(path)
+    except FileNotFoundError:
+        pass
     token_set = generate_token_set(source=str(path))
-    write_tokens_file(path, token_set)
+    try:
+        write_tokens_file(path, token_set)
+    except FileExistsError:
+        return read_tokens_file(path)  # another `vip up` wrote it meanwhile (or a symlink appeared: refused)
     return token_set

@@ -7,7 +7,6 @@ PostgreSQL; and finally a check that no process we started is left behind.
 """
 
 import asyncio
-import importlib.util
 import os
 import signal
 import sys
@@ -17,200 +16,35 @@ from pathlib import Path
 from typing import Any
 
 import click
-import httpx
 import psutil
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli.broker import KAFKA_BOOTSTRAP_VAR, TansuBroker
+from cli.children import UpOptions, child_specs, dashboard_spec
+from cli.launch import LaunchError
 from cli.layout import (
-    DASHBOARD_MODULE,
-    DASHBOARD_NAME,
     DEFAULT_BROKER_PORT,
     DEFAULT_DATA_DIR,
     DEFAULT_HTTP_PORT_BASE,
     SERVICES,
-    ServiceLayout,
-    dashboard_port,
     logs_dir,
     postgres_dir,
     tokens_file,
 )
-from cli.local import (
-    KAFKA_BOOTSTRAP_VAR,
-    EmbeddedPostgres,
-    LaunchError,
-    PostgresTarget,
-    TansuBroker,
-    log_tail,
-    port_is_free,
-    postgres_from_env,
+from cli.postgres import EmbeddedPostgres, PostgresTarget, postgres_from_env
+from cli.private_files import make_private_dir
+from cli.startup import (
+    StartupError,
+    banner,
+    check_can_start,
+    create_topics,
+    future_daily_run_warning,
+    wait_ready,
 )
-from cli.supervisor import ChildSpec, PidRegistry, SupervisedChild, Supervisor
-from cli.tokens import TokenFormatError, TokenSet, load_or_create_tokens
+from cli.supervisor import PidRegistry, Supervisor
+from cli.tokens import TokenFormatError, load_or_create_tokens
 
 Report = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class UpOptions:
-    data_dir: Path
-    broker_port: int = DEFAULT_BROKER_PORT
-    http_port_base: int = DEFAULT_HTTP_PORT_BASE
-    ready_timeout_s: float = 120.0
-    stop_grace_s: float = 10.0
-
-
-class StartupError(RuntimeError):
-    """The platform could not start; the message names the part and what to look at."""
-
-
-def child_env(
-    *,
-    base_env: Mapping[str, str],
-    service: ServiceLayout,
-    database_url: str,
-    bootstrap_servers: str,
-    kafka_idempotence: bool | None,
-    http_port: int,
-    api_tokens: str,
-) -> dict[str, str]:
-    """The service's environment: ours plus its own settings. `kafka_idempotence=None` leaves the
-    inherited value (or the service's default, on for Apache Kafka) alone."""
-    env = dict(base_env)
-    env.update(
-        {
-            "VIP_SERVICE_NAME": service.name,
-            "VIP_DATABASE_URL": database_url,
-            "VIP_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-            "VIP_HTTP_PORT": str(http_port),
-            "VIP_API_TOKENS": api_tokens,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    if kafka_idempotence is not None:
-        env["VIP_KAFKA_IDEMPOTENCE"] = "true" if kafka_idempotence else "false"
-    if kafka_idempotence is False:
-        # Tansu delays a consumer group's join by half the session timeout: keep start-up quick.
-        env.setdefault("VIP_KAFKA_SESSION_TIMEOUT_MS", "6000")
-        env.setdefault("VIP_KAFKA_HEARTBEAT_INTERVAL_MS", "1500")
-    return env
-
-
-def child_specs(
-    *,
-    options: UpOptions,
-    postgres: PostgresTarget,
-    bootstrap_servers: str,
-    kafka_idempotence: bool | None,
-    tokens: TokenSet,
-    base_env: Mapping[str, str],
-) -> list[ChildSpec]:
-    return [
-        ChildSpec(
-            name=service.name,
-            argv=(sys.executable, "-m", service.module),
-            env=child_env(
-                base_env=base_env,
-                service=service,
-                database_url=postgres.database_url(service.database),
-                bootstrap_servers=bootstrap_servers,
-                kafka_idempotence=kafka_idempotence,
-                http_port=service.port(base=options.http_port_base),
-                api_tokens=tokens.api_tokens,
-            ),
-            log_path=logs_dir(options.data_dir) / f"{service.name}.log",
-        )
-        for service in SERVICES
-    ]
-
-
-def dashboard_spec(
-    *, options: UpOptions, bootstrap_servers: str, tokens: TokenSet, base_env: Mapping[str, str]
-) -> ChildSpec:
-    """The operations dashboard: it reads the services over HTTP (this run's ports) and the broker."""
-    env = dict(base_env)
-    env.update({
-        "VIP_HTTP_PORT": str(dashboard_port(base=options.http_port_base)),
-        "VIP_API_TOKENS": tokens.api_tokens,
-        "VIP_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "PYTHONUNBUFFERED": "1",
-        **{s.url_env_var: f"http://127.0.0.1:{s.port(base=options.http_port_base)}" for s in SERVICES},
-    })
-    return ChildSpec(
-        name=DASHBOARD_NAME,
-        argv=(sys.executable, "-m", DASHBOARD_MODULE),
-        env=env,
-        log_path=logs_dir(options.data_dir) / f"{DASHBOARD_NAME}.log",
-    )
-
-
-def check_can_start(options: UpOptions) -> None:
-    """Fail before starting anything: a busy port would make us probe someone else's /readyz."""
-    for service in SERVICES:
-        if importlib.util.find_spec(service.module) is None:
-            raise StartupError(f"module {service.module} not found: is the platform installed (pip install -e .)?")
-        port = service.port(base=options.http_port_base)
-        if not port_is_free(port):
-            raise StartupError(f"port {port} for {service.name} is in use; choose another --http-port-base")
-    if not port_is_free(dashboard_port(base=options.http_port_base)):
-        raise StartupError(
-            f"port {dashboard_port(base=options.http_port_base)} for the dashboard is in use; "
-            "choose another --http-port-base"
-        )
-
-
-async def wait_ready(*, children: list[SupervisedChild], options: UpOptions) -> None:
-    """Poll every service's /readyz until all answer 200; on timeout name the laggards and their logs."""
-    pending = {child.spec.name: child for child in children}
-    ports = {s.name: s.port(base=options.http_port_base) for s in SERVICES}
-    ports[DASHBOARD_NAME] = dashboard_port(base=options.http_port_base)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + options.ready_timeout_s
-    async with httpx.AsyncClient(timeout=2.0) as client:
-        while pending:
-            for name in list(pending):
-                try:
-                    response = await client.get(f"http://127.0.0.1:{ports[name]}/readyz")
-                except httpx.TransportError:
-                    continue  # not listening yet (or restarting)
-                if response.status_code == 200:
-                    del pending[name]
-            if not pending:
-                return
-            if loop.time() >= deadline:
-                raise StartupError(_not_ready_message(list(pending.values()), options=options))
-            await asyncio.sleep(0.25)
-
-
-def _not_ready_message(children: list[SupervisedChild], *, options: UpOptions) -> str:
-    parts = []
-    for child in children:
-        restarts = f", restarted {child.restarts} time(s)" if child.restarts else ""
-        parts.append(
-            f"{child.spec.name} was not ready within {options.ready_timeout_s:g} s{restarts}. "
-            f"Last lines of {child.spec.log_path}:\n{log_tail(child.spec.log_path)}"
-        )
-    return "\n\n".join(parts)
-
-
-def banner(*, options: UpOptions, postgres: PostgresTarget, broker: str, tokens: TokenSet) -> str:
-    lines = ["VIP platform is up.", ""]
-    for service in SERVICES:
-        url = f"http://127.0.0.1:{service.port(base=options.http_port_base)}"
-        lines.append(f"  {service.name:<13} {url:<24} database {service.database}")
-    dashboard = f"http://127.0.0.1:{dashboard_port(base=options.http_port_base)}/"
-    lines += [
-        "",
-        f"  dashboard     {dashboard:<24} operations (log in with a token holding the ops role)",
-        "",
-        f"  broker        {broker}",
-        f"  PostgreSQL    {postgres.description}",
-        f"  logs          {logs_dir(options.data_dir)}/<service>.log",
-        f"  tokens        {tokens.source}",
-    ]
-    if tokens.dev_token:
-        lines.append(f"  dev token     {tokens.dev_token}   (all roles; curl -H 'Authorization: Bearer ...')")
-    lines += ["", "Press Ctrl-C to stop."]
-    return "\n".join(lines)
 
 
 class Shutdown:
@@ -277,7 +111,7 @@ async def _start_broker(
         if running.broker.pid is not None:
             registry.record("tansu", running.broker.pid)
         bootstrap_servers, kafka_idempotence = running.broker.bootstrap_servers, False
-    await _ensure_topics(bootstrap_servers)
+    await create_topics(bootstrap_servers)
     return bootstrap_servers, kafka_idempotence
 
 
@@ -289,7 +123,11 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         loop.add_signal_handler(signum, shutdown.on_signal, signum)
     running = _Running()
     try:
-        options.data_dir.mkdir(parents=True, exist_ok=True)
+        warning = future_daily_run_warning(environ)
+        if warning is not None:
+            report(warning)
+        make_private_dir(options.data_dir)
+        make_private_dir(logs_dir(options.data_dir))
         tokens = load_or_create_tokens(path=tokens_file(options.data_dir), environ=environ)
         registry = PidRegistry(options.data_dir / "run" / "children.json")
         registry.stop_orphans(report=report)
@@ -318,7 +156,8 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         if not await _unless_shutdown(ready, shutdown):
             return 130
         kind = "embedded Tansu, memory only" if running.broker else "external"
-        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens))
+        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens,
+                      warnings=[warning] if warning else []))
         await shutdown.requested.wait()
         return 0
     except (StartupError, LaunchError, TokenFormatError) as exc:
@@ -327,18 +166,6 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
     finally:
         await running.stop(grace_s=options.stop_grace_s, force=shutdown.forced, report=report)
         report("stopped.")
-
-
-async def _ensure_topics(bootstrap_servers: str) -> None:
-    from aiokafka.errors import KafkaError
-
-    from shared.kafka import ensure_topics
-    from shared.topics import all_topics
-
-    try:
-        await ensure_topics(bootstrap_servers=bootstrap_servers, topics=all_topics(), partitions=8)
-    except KafkaError as exc:
-        raise StartupError(f"cannot create topics on {bootstrap_servers}: {exc!r}") from exc
 
 
 async def _unless_shutdown(work: Coroutine[Any, Any, None], shutdown: Shutdown) -> bool:
@@ -388,7 +215,9 @@ def up_command(data_dir: Path, broker_port: int, http_port_base: int, ready_time
     VIP_KAFKA_BOOTSTRAP_SERVERS), creates the databases and topics, then runs scoring, tiering,
     assignment and entitlements on ports base+0..3 and the operations dashboard on base+4, and restarts
     any that exits. API tokens come from
-    VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run).
+    VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run, mode 0600).
+    VIP_ALLOW_FUTURE_DAILY_RUN=true (test environments only) lets the services accept daily runs
+    dated after tomorrow; a warning is printed while it is on.
     """
     options = UpOptions(
         data_dir=data_dir.resolve(),

@@ -1,5 +1,6 @@
 """The dashboard's web app: a login form, the page, its data as JSON, and the vendored static files."""
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from dashboard.config import DashboardSettings
+from dashboard.guards import AttemptLimiter, BodyTooLarge, SameOriginWrites, read_capped_body
 from dashboard.overview import Overview
 from dashboard.sessions import COOKIE, LoginRefused, Session, Sessions
 
@@ -25,15 +27,20 @@ _SECURITY_HEADERS = {
 }
 
 
-def _login_page(message: str = "") -> HTMLResponse:
+def _login_page(message: str = "", *, code: int | None = None, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """The form, with `message` (our own text, never the client's) above it; 401 when there is one."""
     page = (STATIC / "login.html").read_text(encoding="utf-8")
     notice = f'<p class="error" role="alert">{message}</p>' if message else ""
-    code = status.HTTP_401_UNAUTHORIZED if message else status.HTTP_200_OK
-    return HTMLResponse(page.replace("<!--notice-->", notice), status_code=code, headers=_SECURITY_HEADERS)
+    if code is None:
+        code = status.HTTP_401_UNAUTHORIZED if message else status.HTTP_200_OK
+    return HTMLResponse(
+        page.replace("<!--notice-->", notice), status_code=code, headers={**_SECURITY_HEADERS, **(headers or {})}
+    )
 
 
 def create_app(settings: DashboardSettings) -> FastAPI:
     sessions = Sessions(api_tokens=settings.api_tokens.get_secret_value(), lifetime_s=settings.session_hours * 3600)
+    login_attempts = AttemptLimiter(per_window=settings.login_attempts_per_minute, window_s=60.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,6 +49,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             yield
 
     app = FastAPI(title="VIP operations dashboard", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(SameOriginWrites)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def session_of(session_id: str | None) -> Session:
@@ -58,10 +66,23 @@ def create_app(settings: DashboardSettings) -> FastAPI:
 
     @app.post("/login", response_model=None)
     async def login(request: Request) -> Response:
-        """The login form, `application/x-www-form-urlencoded` with one field, `token`."""
-        body = await request.body()
-        if len(body) > 2048:
-            return _login_page("Login refused: the form is too large.")
+        """The login form, `application/x-www-form-urlencoded` with one field, `token`.
+
+        Attempts are counted per client address before anything is read, so that neither guessing
+        tokens nor sending large bodies is cheap.
+        """
+        client = request.client.host if request.client else "unknown"
+        wait_s = login_attempts.retry_after(client)
+        if wait_s is not None:
+            return _login_page(
+                f"Too many login attempts: try again in {math.ceil(wait_s)} s.",
+                code=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(math.ceil(wait_s))},
+            )
+        try:
+            body = await read_capped_body(request, limit=settings.login_body_max_bytes)
+        except BodyTooLarge:
+            return _login_page("Login refused: the form is too large.", code=status.HTTP_413_CONTENT_TOO_LARGE,
+                               headers={"Connection": "close"})
         token = parse_qs(body.decode(errors="replace")).get("token", [""])[0]
         try:
             session_id = sessions.open(token.strip())
@@ -70,7 +91,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
         response.set_cookie(
             COOKIE, session_id, max_age=int(settings.session_hours * 3600), httponly=True, samesite="strict",
-            secure=settings.cookie_secure, path="/",
+            secure=settings.secure_cookies(), path="/",
         )
         return response
 

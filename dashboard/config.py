@@ -3,6 +3,8 @@
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dashboard.guards import is_loopback
+
 
 class DashboardSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
@@ -16,10 +18,19 @@ class DashboardSettings(BaseSettings):
     assignment_url: str = "http://127.0.0.1:8003"
     entitlements_url: str = "http://127.0.0.1:8004"
     session_hours: float = 8.0
-    cookie_secure: bool = False
-    """Mark the session cookie `Secure` (behind HTTPS in production)."""
+    cookie_secure: bool | None = None
+    """Mark the session cookie `Secure`; unset, it is marked unless the dashboard listens on loopback only
+    (anywhere else it is meant to be reached through HTTPS)."""
+    login_attempts_per_minute: int = 10
+    """Per client address; more answer 429 (behind a proxy every client shares the proxy's address)."""
+    login_body_max_bytes: int = 2048
     log_level: str = "INFO"
     log_json: bool = True
+
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return not is_loopback(self.http_host)
 
     def service_urls(self) -> dict[str, str]:
         return {

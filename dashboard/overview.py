@@ -15,6 +15,7 @@ import httpx
 from dashboard.config import DashboardSettings
 from dashboard.dead_letters import DeadLetterReport, read_dead_letters
 from dashboard.pipeline import RateHistory, ServiceHealth, parse_service_metrics
+from dashboard.problems import problem_detail
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Overview:
         except httpx.HTTPError as error:
             raise SourceError(f"{service} unreachable: {error!r}") from error
         if response.status_code != 200:
-            raise SourceError(f"{service} {path} answered {response.status_code}: {response.text[:200]}")
+            raise SourceError(f"{service} {path} answered {response.status_code}: {problem_detail(response.text)}")
         return response.json()
 
     async def _scrape(self, service: str) -> ServiceHealth:

@@ -20,7 +20,11 @@ class Session:
 
 
 class LoginRefused(Exception):
-    pass
+    """One refusal for an unknown token and for a token without the role: which it was is not said,
+    so the form cannot be used to find out whether a guessed token exists."""
+
+    def __init__(self) -> None:
+        super().__init__("this token does not open the dashboard")
 
 
 class Sessions:
@@ -30,14 +34,18 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
 
     def open(self, token: str) -> str:
-        """A new session id for a known token holding the `ops` role."""
+        """A new session id for a known token holding the `ops` role.
+
+        Compared as UTF-8 bytes: `compare_digest` refuses non-ASCII text, and a form may send any.
+        """
+        typed = token.encode("utf-8", errors="surrogatepass")
         principal = next(
-            (known for candidate, known in self._principals.items() if secrets.compare_digest(candidate, token)), None
+            (known for known_token, known in self._principals.items()
+             if secrets.compare_digest(known_token.encode(), typed)),
+            None,
         )
-        if principal is None:
-            raise LoginRefused("unknown token")
-        if ROLE not in principal.roles:
-            raise LoginRefused("this token does not hold the ops role")
+        if principal is None or ROLE not in principal.roles:
+            raise LoginRefused
         self._forget_expired()
         session_id = secrets.token_urlsafe(32)
         self._sessions[session_id] = Session(token, principal, time.monotonic() + self._lifetime_s)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from cli.local import EmbeddedPostgres, ExternalPostgres, TansuBroker, free_port, postgres_from_env
+from cli.broker import TansuBroker
+from cli.launch import free_port
+from cli.postgres import EmbeddedPostgres, ExternalPostgres, postgres_from_env
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cli.local import free_port, port_is_free
+from cli.launch import free_port, port_is_free
 
 ROOT = Path(__file__).resolve().parents[2]
 VIP = str(Path(sys.executable).parent / "vip")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from tests.faults.oracle import RunResult, run_workload
 from tests.faults.platform import FaultPlatform, fault_platform
 from tests.faults.workload import Workload, build_workload, events_from_env

@@ -29,8 +29,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from cli.broker import TansuBroker
+from cli.launch import free_port, port_is_free
 from cli.layout import DATABASES, SERVICES
-from cli.local import EmbeddedPostgres, TansuBroker, free_port, port_is_free
+from cli.postgres import EmbeddedPostgres
 from shared.auth import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]

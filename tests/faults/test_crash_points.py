@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.local import EmbeddedPostgres
+from cli.postgres import EmbeddedPostgres
 from shared.faults import FaultPlanError, parse_plan
 from tests.faults.oracle import RunResult, assert_same_outcome, run_workload
 from tests.faults.platform import SERVICE_NAMES, fault_platform

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Table, event, select
 
 from bench.assignment_alone import NOW, agent_setup, incoming, synthetic_events
-from cli.local import EmbeddedPostgres, ExternalPostgres
+from cli.postgres import EmbeddedPostgres, ExternalPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
 from services.assignment.main import MIGRATIONS_DIR

@@ -17,7 +17,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from cli.local import EmbeddedPostgres, ExternalPostgres, LaunchError, TansuBroker, free_port, process_alive
+from cli.broker import TansuBroker
+from cli.launch import LaunchError, free_port, process_alive
+from cli.postgres import EmbeddedPostgres, ExternalPostgres
 from cli.supervisor import Backoff, ChildSpec, SupervisedChild
 from shared.kafka import ensure_topics
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cli.local import EmbeddedPostgres, ExternalPostgres
+from cli.postgres import EmbeddedPostgres, ExternalPostgres
 from services.scoring.config import ScoringSettings
 from services.scoring.main import create_app as create_scoring
 from services.tiering.config import TieringSettings

@@ -7,9 +7,10 @@ from pathlib import Path
 import click
 import pytest
 
+from cli.children import UpOptions, child_env, child_specs
 from cli.daily_run import describe, resolve_token
 from cli.layout import SERVICES, SERVICES_BY_NAME, service_base_url
-from cli.local import asyncpg_database_url, libpq_database_url
+from cli.postgres import asyncpg_database_url, libpq_database_url
 from cli.supervisor import Backoff
 from cli.tokens import (
     ROLES,
@@ -18,7 +19,6 @@ from cli.tokens import (
     parse_api_tokens,
     read_tokens_file,
 )
-from cli.up import UpOptions, child_env, child_specs
 from shared.auth import ROLES as CONTRACT_ROLES
 from shared.auth import parse_api_tokens as service_parse_api_tokens
 
@@ -172,5 +172,6 @@ def test_daily_run_token_comes_from_option_then_env_then_tokens_file(tmp_path: P
         resolve_token(token=None, environ={}, data_dir=tmp_path / "elsewhere")
 
 
-def test_daily_run_summary_puts_changed_first() -> None:
-    assert describe({"as_of": "2026-10-08", "upgraded": 2, "changed": 5}) == "changed 5, upgraded 2"
+def test_daily_run_summary_puts_changed_first_then_the_steps() -> None:
+    body = {"as_of": "2026-10-08", "steps": {"tiers": 2, "honorary_expiries": 3}, "changed": 5}
+    assert [line.split() for line in describe(body)] == [["changed", "5"], ["tiers", "2"], ["honorary_expiries", "3"]]

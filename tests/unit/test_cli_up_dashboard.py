@@ -3,9 +3,10 @@
 import sys
 from pathlib import Path
 
+from cli.children import UpOptions, dashboard_spec
 from cli.layout import SERVICES, dashboard_port
+from cli.startup import banner
 from cli.tokens import TokenSet
-from cli.up import UpOptions, banner, dashboard_spec
 
 
 class _Postgres:

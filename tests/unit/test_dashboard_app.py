@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from cli.local import free_port
+from cli.launch import free_port
 from dashboard.app import create_app
 from dashboard.config import DashboardSettings
 from dashboard.sessions import COOKIE
@@ -38,8 +38,28 @@ async def test_without_a_session_the_page_is_the_login_form_and_the_data_is_refu
 async def test_a_token_without_the_ops_role_is_refused_without_a_cookie(client: httpx.AsyncClient) -> None:
     refused = await client.post("/login", data={"token": "t-cc"})
     assert refused.status_code == 401
-    assert "does not hold the ops role" in refused.text
+    assert "does not open the dashboard" in refused.text
     assert COOKIE not in refused.headers.get("set-cookie", "")
+
+
+async def test_an_unknown_token_and_a_token_without_the_role_get_the_same_refusal(client: httpx.AsyncClient) -> None:
+    wrong_role = await client.post("/login", data={"token": "t-cc"})
+    unknown = await client.post("/login", data={"token": "t-nobody"})
+    assert (wrong_role.status_code, wrong_role.text) == (unknown.status_code, unknown.text)
+
+
+@pytest.mark.parametrize("form", [{"token": "tök€n-😀"}, {"token": "t-ops\u0000"}])
+async def test_a_token_with_any_characters_is_refused_with_401_not_an_error(
+    client: httpx.AsyncClient, form: dict[str, str]
+) -> None:
+    assert (await client.post("/login", data=form)).status_code == 401
+
+
+async def test_a_login_body_that_is_not_utf8_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    answer = await client.post(
+        "/login", content=b"token=%FF%FE%80\xff\xfe", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert answer.status_code == 401
 
 
 async def test_login_sets_an_httponly_strict_cookie_and_redirects_without_the_token(client: httpx.AsyncClient) -> None:
