@@ -12,18 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli.private_files import UnsafePath, create_private_file, make_private_dir, read_private_file
+from shared.auth import ROLES as CONTRACT_ROLES
 
-ROLES: tuple[str, ...] = (
-    "call_center",
-    "ops",
-    "honorary_applicant",
-    "branch_ops",
-    "branch_gm",
-    "hq_business",
-    "hq_customer_service",
-    "hq_executive",
-    "admin",
-)
+ROLES: tuple[str, ...] = tuple(sorted(CONTRACT_ROLES))
+"""One source of roles: the services' (`shared.auth.ROLES`)."""
 API_TOKENS_VAR = "VIP_API_TOKENS"
 DEV_TOKEN_VAR = "VIP_TOKEN"
 
@@ -52,6 +44,7 @@ def parse_api_tokens(value: str) -> dict[str, tuple[str, ...]]:
         token, sep, roles_text = entry.partition("=")
         if not sep or not token or not roles_text:
             raise TokenFormatError(f"expected token=role1+role2, got {entry!r}")
+        roles_text, _, _branch = roles_text.partition("@")  # a branch scope: checked by the services
         roles = tuple(role.strip() for role in roles_text.split("+"))
         unknown = [role for role in roles if role not in ROLES]
         if unknown:

@@ -14,7 +14,7 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
-from cli.local import free_port
+from cli.launch import free_port
 from shared.auth import ROLES
 
 T = TypeVar("T")
