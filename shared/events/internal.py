@@ -7,6 +7,7 @@ applied. `correlation_id` is the inbound event id that started the chain, for lo
 """
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter
@@ -62,6 +63,11 @@ class CustomerScored(InternalEvent):
     pending_points: Points
     serving_channel: Channel | None
     policies: tuple[PolicyContribution, ...]
+    pending_from: date | None = None
+    """The first day the earliest pending points count (the day after that policy's cooling-off ends)."""
+    legacy_standard_premium_before_cutover: Points | None = None
+    """The legacy standard premium of the policies as they stood on the day before cutover (each policy's
+    version in force that day, its cooling-off as of that day); None when the customer held none then."""
 
 
 class TierDecided(InternalEvent):
@@ -83,6 +89,12 @@ class TierDecided(InternalEvent):
     ruleset_version: str
     reason: str
     policies: tuple[PolicyContribution, ...]
+    branch: Identifier | None = None
+    """The customer's branch (rules.md section 4): the CRM profile's, else the highest-contribution
+    policy's; for an honorary VIP without a counting policy, the branch that filed the application."""
+    pending_points: Points = Decimal("0.00")
+    """Points waiting for a cooling-off to end, and the day the earliest of them count."""
+    pending_from: date | None = None
 
 
 class Representative(BaseModel):
