@@ -198,7 +198,7 @@ def test_the_production_broker_takes_only_scram_on_its_reachable_listeners() -> 
             assert address.startswith("127.0.0.1:"), f"{name} is unauthenticated and must stay on loopback"
         else:
             assert protocols[name] == "SASL_PLAINTEXT" or protocols[name] == "SASL_SSL", name
-            jaas = env[f"KAFKA_LISTENER_NAME_{name}_SCRAM___SHA___512_SASL_JAAS_CONFIG"]
+            jaas = env[f"KAFKA_LISTENER_NAME_{name}_SCRAM__SHA__512_SASL_JAAS_CONFIG"]
             assert "ScramLoginModule" in jaas
     assert env["KAFKA_SASL_ENABLED_MECHANISMS"] == "SCRAM-SHA-512"
     assert env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer")
