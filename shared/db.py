@@ -24,6 +24,7 @@ def create_engine(*, settings: ServiceSettings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_timeout=settings.db_connect_timeout_s,
         pool_pre_ping=True,
+        hide_parameters=True,
         connect_args={"timeout": settings.db_connect_timeout_s, "server_settings": {
             "application_name": f"vip-{settings.service_name}",
         }},

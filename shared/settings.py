@@ -5,14 +5,49 @@ service in this process). `vip up` and docker-compose give each service process 
 """
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RULESET_PATH = Path(__file__).resolve().parent.parent / "rulesets" / "individual-2015.yaml"
 
 
-class ServiceSettings(BaseSettings):
+KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+KafkaSaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class KafkaSecuritySettings(BaseSettings):
+    """How a process authenticates to Kafka (`VIP_KAFKA_SECURITY_PROTOCOL`, `VIP_KAFKA_SASL_*`).
+
+    PLAINTEXT, the default, is what `vip up` and the development compose file run. The production
+    example (deploy/compose.production.yml) runs SASL/SCRAM-SHA-512 with one user per service, whose
+    ACLs allow only that service's topics and consumer group.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
+
+    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_cafile: Path | None = Field(
+        default=None, description="CA bundle for SSL/SASL_SSL; the system's trust store when unset"
+    )
+
+    @model_validator(mode="after")
+    def _sasl_needs_credentials(self) -> "KafkaSecuritySettings":
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password.get_secret_value()
+        ):
+            raise ValueError(
+                f"VIP_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "VIP_KAFKA_SASL_USERNAME and VIP_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+
+class ServiceSettings(KafkaSecuritySettings):
     model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
 
     service_name: str

@@ -1,5 +1,6 @@
-"""The one quality gate: ruff, mypy (strict) and the import boundaries, run as part of the suite."""
+"""The one quality gate: ruff, mypy (strict), the import boundaries and the dependency audit."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -34,4 +35,41 @@ def test_mypy_strict_finds_nothing() -> None:
 def test_import_boundaries_hold() -> None:
     """The domain imports no framework; services import only `shared`, never each other."""
     result = _run(_tool("lint-imports"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_locked_dependency_has_a_known_vulnerability() -> None:
+    """pip-audit over requirements.lock (what the image installs), against PyPI's advisory data.
+
+    pip-audit exits 0 when it could not look a package up (it "skips" it): that is no audit, so a
+    skipped package fails this test too, with pip-audit's reason (the vulnerability service is
+    unreachable, or does not know the release). `PIP_AUDIT_VULNERABILITY_SERVICE=osv` (and
+    `PIP_AUDIT_OSV_URL`) audit against OSV instead.
+    """
+    result = _run(
+        _tool("pip-audit"), "--requirement", "requirements.lock", "--require-hashes", "--disable-pip",
+        "--format", "json", "--progress-spinner", "off",
+    )
+    try:
+        report = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"pip-audit could not audit requirements.lock (exit {result.returncode}):\n{result.stderr}")
+    dependencies = report["dependencies"]
+    assert dependencies, "pip-audit found no dependency in requirements.lock"
+    vulnerable = {
+        f"{dependency['name']}=={dependency['version']}": [
+            f"{vulnerability['id']} (fixed in {', '.join(vulnerability['fix_versions']) or 'no release yet'})"
+            for vulnerability in dependency["vulns"]
+        ]
+        for dependency in dependencies
+        if dependency.get("vulns")
+    }
+    assert not vulnerable, f"known vulnerabilities: {vulnerable}: bump the floor in pyproject and regenerate the lock"
+    skipped = [dependency["skip_reason"] for dependency in dependencies if "skip_reason" in dependency]
+    if skipped:
+        pytest.fail(
+            f"pip-audit could not audit {len(skipped)} of {len(dependencies)} locked packages, so this is no "
+            "audit: is its vulnerability service reachable from here (https://pypi.org/pypi/<name>/<version>/json "
+            f"by default)? First reasons: {skipped[:3]}"
+        )
     assert result.returncode == 0, result.stdout + result.stderr
