@@ -110,6 +110,8 @@ class CustomerRepository:
 
     async def lock(self, customer_ids: Iterable[str]) -> None:
         """Lock and load the customers not locked yet in this transaction, with their last decisions."""
+        if isinstance(customer_ids, str):
+            raise TypeError("lock takes a collection of customer ids, not one id")
         wanted = sorted(set(customer_ids) - set(self._shown))
         if not wanted:
             return
