@@ -19,7 +19,7 @@ from cli.postgres import EmbeddedPostgres
 from services.tiering import consumers
 from services.tiering.config import TieringSettings
 from services.tiering.main import MIGRATIONS_DIR
-from services.tiering.repository import TieringUnitOfWork
+from services.tiering.repositories import TieringUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.internal import CUSTOMER_SCORED_ADAPTER, CustomerScored, PolicyContribution
 from shared.migrations import upgrade_to_head

@@ -5,7 +5,7 @@
 """
 
 from services.tiering import handlers
-from services.tiering.repository import TieringUnitOfWork
+from services.tiering.repositories import TieringUnitOfWork
 from shared.events.inbound import CUSTOMER_EVENT_ADAPTER
 from shared.events.internal import CUSTOMER_SCORED_ADAPTER
 from shared.processing import Route

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.tiering import api, consumers, honorary_api, ops_api
+from services.tiering import api, consumers, ops
 from services.tiering.config import TieringSettings
-from services.tiering.repository import TieringUnitOfWork
+from services.tiering.repositories import TieringUnitOfWork
 from shared.ruleset import load_ruleset
 from shared.service import build_service_app, run_service
 
@@ -16,18 +16,17 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def create_app(settings: TieringSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
-    app = build_service_app(
+    return build_service_app(
         title="VIP tiering",
         settings=settings,
+        ruleset=ruleset,
         make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
+        routers=[*api.ROUTERS, ops.router],
+        gauges=ops.gauges,
     )
-    app.include_router(api.router)
-    app.include_router(honorary_api.router)
-    app.include_router(ops_api.install(app))
-    return app
 
 
 def main() -> None:

@@ -8,16 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.tiering.honorary import (
+from services.tiering.domain.honorary import (
     APPROVER_ROLES,
     CHAIN,
     Application,
-    Conflict,
     EndingKind,
     Filing,
-    Forbidden,
-    InvalidRequest,
-    Refused,
     State,
     Step,
     Verdict,
@@ -31,6 +27,7 @@ from services.tiering.honorary import (
     with_ending,
 )
 from shared.events.values import Tier
+from shared.refusals import Conflict, Forbidden, Invalid, Refused
 
 TODAY = date(2026, 6, 1)
 AT = datetime(2026, 6, 1, 2, tzinfo=UTC)
@@ -107,13 +104,13 @@ def test_a_filing_without_expiry_is_valid() -> None:
 @pytest.mark.parametrize(
     ("overrides", "refusal", "names"),
     [
-        ({"tier": "silver"}, InvalidRequest, "unknown tier 'silver'"),
-        ({"tier": "Gold"}, InvalidRequest, "unknown tier 'Gold'"),
-        ({"reason": None}, InvalidRequest, "reason is required"),
-        ({"reason": ""}, InvalidRequest, "reason is required"),
-        ({"reason": "   "}, InvalidRequest, "reason is required"),
-        ({"expires_on": date(2026, 5, 31)}, InvalidRequest, "expires_on 2026-05-31 is not after today (2026-06-01)"),
-        ({"expires_on": TODAY}, InvalidRequest, "is not after today"),
+        ({"tier": "silver"}, Invalid, "unknown tier 'silver'"),
+        ({"tier": "Gold"}, Invalid, "unknown tier 'Gold'"),
+        ({"reason": None}, Invalid, "reason is required"),
+        ({"reason": ""}, Invalid, "reason is required"),
+        ({"reason": "   "}, Invalid, "reason is required"),
+        ({"expires_on": date(2026, 5, 31)}, Invalid, "expires_on 2026-05-31 is not after today (2026-06-01)"),
+        ({"expires_on": TODAY}, Invalid, "is not after today"),
         ({"open_application_id": "HA0"}, Conflict, "already has an open honorary application HA0"),
     ],
     ids=[
@@ -274,7 +271,7 @@ def test_a_rejection_at_any_step_ends_the_application(at_step: Step) -> None:
 
 
 def test_a_rejection_needs_a_comment() -> None:
-    with pytest.raises(InvalidRequest, match="a rejection needs a comment"):
+    with pytest.raises(Invalid, match="a rejection needs a comment"):
         decide(
             application(),
             user_id="ops1",
@@ -357,7 +354,7 @@ def test_a_revoked_grant_cannot_be_revoked_again() -> None:
 
 
 def test_a_revocation_needs_a_comment() -> None:
-    with pytest.raises(InvalidRequest, match="needs a comment"):
+    with pytest.raises(Invalid, match="needs a comment"):
         revoke(approved_through(application(), CHAIN), user_id="hqcs", comment=None, as_of=TODAY, at=AT)
 
 

@@ -7,15 +7,14 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.tiering.domain import (
+from services.tiering.domain.customers import (
     CustomerTiering,
     Honorary,
-    Score,
     apply_honorary,
     apply_legacy_roster,
     apply_score,
-    tier_for,
 )
+from services.tiering.domain.tiers import Score, tier_for
 from shared.events.values import Channel, Standard, Tier
 from shared.ruleset import load_ruleset
 

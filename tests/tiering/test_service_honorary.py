@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from services.entitlements.config import EntitlementsSettings
 from services.entitlements.main import create_app as create_entitlements_app
 from services.tiering.config import TieringSettings
-from services.tiering.honorary import APPROVER_ROLES, CHAIN
+from services.tiering.domain.honorary import APPROVER_ROLES, CHAIN
 from services.tiering.main import create_app
 from shared.auth import parse_api_tokens
 from shared.events.internal import CustomerScored
@@ -122,7 +122,11 @@ class Platform:
 @pytest.fixture
 async def platform(database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]) -> AsyncIterator[Platform]:
     settings = service_settings(
-        TieringSettings, database_url=database_url, bootstrap_servers=bootstrap_servers, tokens=api_tokens
+        TieringSettings,
+        database_url=database_url,
+        bootstrap_servers=bootstrap_servers,
+        tokens=api_tokens,
+        allow_future_daily_run=True,
     )
     async with running(create_app(settings), port=settings.http_port) as client:
         yield Platform(client, api_tokens, bootstrap_servers)

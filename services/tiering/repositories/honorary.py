@@ -1,12 +1,16 @@
-"""Statements over honorary applications, their step decisions and endings.
+"""Honorary applications with their step decisions and endings (the audit trail).
 
-Decisions and endings are only ever inserted (the database refuses anything else, migration 0002);
-an application's `state` and `next_step` columns are an index of that trail, rewritten from the
-domain's `Application.state` after each insert.
+Not on `IdentityMap`: decisions and endings are only ever inserted (the database refuses anything
+else, migration 0002), an application's filed columns never change, and a new application goes in
+with `ON CONFLICT DO NOTHING` on the partial "one open per customer" index, which an upsert cannot
+express. So this repository is small and explicit: `lock(ids)` takes the applications' advisory locks
+(`shared.locks.lock_keys`, scope `tiering-application`, key order) before any change, `get(id)` reads
+an application with its trail, and `save_decision` / `save_ending` append to the trail, each followed
+by `index_state`, which rewrites the `state`/`next_step` index from the domain's `Application.state`.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -14,7 +18,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.tiering.honorary import (
+from services.tiering.domain.honorary import (
     CHAIN,
     Application,
     Ending,
@@ -26,6 +30,10 @@ from services.tiering.honorary import (
 )
 from services.tiering.tables import honorary_applications, honorary_decisions, honorary_endings
 from shared.events.values import Tier
+from shared.locks import lock_keys
+from shared.sql import any_of
+
+LOCK_SCOPE = "tiering-application"
 
 
 def _decision(row: Any) -> StepDecision:
@@ -82,24 +90,43 @@ class HonoraryRepository:
         )
         return found
 
-    async def granted_for(self, customer_id: str) -> Application | None:
-        """The customer's application whose grant is in force, locked for this transaction."""
-        found: str | None = await self._connection.scalar(
-            select(honorary_applications.c.id)
-            .where(honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.APPROVED)
-            .with_for_update()
-        )
-        return await self.get(found, lock=True) if found is not None else None
+    async def lock(self, application_ids: Iterable[str]) -> None:
+        """Hold the applications' advisory locks until the transaction ends: every change takes them first."""
+        await lock_keys(self._connection, scope=LOCK_SCOPE, keys=application_ids)
 
-    async def get(self, application_id: str, *, lock: bool) -> Application | None:
-        """One application with its trail; `lock` serialises every decision on it."""
-        statement = select(honorary_applications).where(honorary_applications.c.id == application_id)
-        if lock:
-            statement = statement.with_for_update()
-        row = (await self._connection.execute(statement)).one_or_none()
-        if row is None:
+    async def granted_for(self, customer_id: str) -> Application | None:
+        """The customer's application whose grant is in force, locked for this transaction.
+
+        Found, then locked, then read again: a grant that ended while waiting for the lock is no
+        longer in force, and the customer has none to end.
+        """
+        found: str | None = await self._connection.scalar(
+            select(honorary_applications.c.id).where(
+                honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.APPROVED
+            )
+        )
+        if found is None:
             return None
-        return (await self._with_trails([row]))[0]
+        await self.lock([found])
+        application = await self.get(found)
+        return application if application is not None and application.state is State.APPROVED else None
+
+    async def get(self, application_id: str) -> Application | None:
+        """One application with its trail (lock it first to change it)."""
+        found = await self.get_many([application_id])
+        return found[0] if found else None
+
+    async def get_many(self, application_ids: Sequence[str]) -> list[Application]:
+        """The applications with their trails, in three statements; unknown ids are left out."""
+        rows = list(
+            await self._connection.execute(
+                select(honorary_applications)
+                .where(any_of(honorary_applications.c.id, "ids"))
+                .order_by(honorary_applications.c.id),
+                {"ids": list(application_ids)},
+            )
+        )
+        return await self._with_trails(rows)
 
     async def listing(
         self, *, state: State | None, step: Step | None, customer_id: str | None, limit: int
@@ -125,21 +152,21 @@ class HonoraryRepository:
         counts = {Step(step): count for step, count in rows}
         return {step: counts.get(step, 0) for step in CHAIN}
 
-    async def expiring_on_or_before(self, as_of: date, *, limit: int) -> list[str]:
-        """Grants in force whose expiry has come by `as_of`, through the partial expiry index."""
+    async def expiring(self, *, as_of: date, after: str, limit: int) -> list[str]:
+        """Grants in force whose expiry has come by `as_of`, after `after` in id order (not locked)."""
         rows = await self._connection.execute(
             select(honorary_applications.c.id)
             .where(
                 honorary_applications.c.state == State.APPROVED,
                 honorary_applications.c.expires_on <= as_of,
+                honorary_applications.c.id > after,
             )
-            .order_by(honorary_applications.c.expires_on, honorary_applications.c.id)
+            .order_by(honorary_applications.c.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         return list(rows.scalars())
 
-    async def record_decision(self, application: Application, decision: StepDecision) -> None:
+    async def save_decision(self, application: Application, decision: StepDecision) -> None:
         """Append a step's decision; follow with `index_state` of the application that includes it."""
         await self._connection.execute(
             insert(honorary_decisions).values(
@@ -154,7 +181,7 @@ class HonoraryRepository:
             )
         )
 
-    async def record_ending(self, application: Application, ending: Ending) -> None:
+    async def save_ending(self, application: Application, ending: Ending) -> None:
         await self._connection.execute(
             insert(honorary_endings).values(
                 application_id=application.id,
@@ -181,14 +208,15 @@ class HonoraryRepository:
         decisions: dict[str, list[StepDecision]] = defaultdict(list)
         for row in await self._connection.execute(
             select(honorary_decisions)
-            .where(honorary_decisions.c.application_id.in_(ids))
-            .order_by(honorary_decisions.c.application_id, honorary_decisions.c.step_number)
+            .where(any_of(honorary_decisions.c.application_id, "ids"))
+            .order_by(honorary_decisions.c.application_id, honorary_decisions.c.step_number),
+            {"ids": ids},
         ):
             decisions[row.application_id].append(_decision(row))
         endings = {
             row.application_id: _ending(row)
             for row in await self._connection.execute(
-                select(honorary_endings).where(honorary_endings.c.application_id.in_(ids))
+                select(honorary_endings).where(any_of(honorary_endings.c.application_id, "ids")), {"ids": ids}
             )
         }
         return [

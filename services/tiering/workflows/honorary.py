@@ -1,20 +1,21 @@
-"""The honorary workflow in one transaction each: file, decide, revoke, expire.
+"""The honorary workflow, each command in one transaction: file, decide, revoke; and the daily run's
+closing of expired grants.
 
-Each function runs inside `Transactions.begin()` and raises a `Refused` (nothing is written then).
-The rules are in `honorary.py`; the tier itself is changed through `handlers.set_honorary`, so a
-grant or revocation goes into the tier history and out as `TierDecided` with trigger `honorary`.
-Expiry changes the tier through the daily run (`handlers.run_daily`); here it only closes the grant.
+Each command runs inside `Transactions.begin()` and raises a `shared.refusals.Refused` (nothing is
+written then). The rules are in `domain/honorary.py`; the tier itself is changed through
+`customers.set_honorary`, so a grant or revocation goes into the tier history and out as
+`TierDecided` with trigger `honorary`. Expiry changes the tier through the daily run's
+`customers.lapse_honorary_tiers`; here it only closes the grant in the audit trail.
+
+An application is changed only under its advisory lock (`uow.honorary.lock`), then read again.
 """
 
 import uuid
 from datetime import date, datetime
 
-from services.tiering.domain import Honorary
-from services.tiering.handlers import set_honorary
-from services.tiering.honorary import (
+from services.tiering.domain.customers import Honorary
+from services.tiering.domain.honorary import (
     Application,
-    Conflict,
-    NotFound,
     Step,
     Verdict,
     check_filing,
@@ -26,8 +27,11 @@ from services.tiering.honorary import (
     with_decision,
     with_ending,
 )
-from services.tiering.repository import TieringUnitOfWork
+from services.tiering.repositories import TieringUnitOfWork
+from services.tiering.workflows.customers import set_honorary
+from shared.daily_run import ChunkDone, DailyRun
 from shared.events.ids import derive_event_id
+from shared.refusals import Conflict, NotFound
 
 
 def new_application_id() -> str:
@@ -63,7 +67,7 @@ async def file_application(
         filed_at=at,
     )
     if not await uow.honorary.add(application):
-        raise Conflict(f"customer {customer_id} already has an open honorary application")
+        raise Conflict(f"customer {customer_id} already has an open honorary application", reason="open_application")
     return application
 
 
@@ -92,7 +96,7 @@ async def decide_step(
         decided_at=at,
     )
     application = with_decision(application, decision)
-    await uow.honorary.record_decision(application, decision)
+    await uow.honorary.save_decision(application, decision)
     if grants(application):
         await _supersede_grant_in_force(uow, by=application, as_of=as_of, at=at)
         await uow.honorary.index_state(application)
@@ -127,11 +131,11 @@ async def revoke_grant(
     else:
         found = await uow.honorary.granted_for(customer_id or "")
         if found is None:
-            raise NotFound(f"customer {customer_id} holds no honorary status to revoke")
+            raise NotFound(f"customer {customer_id} holds no honorary status to revoke", reason="no_grant")
         application = found
     ending = revoke(application, user_id=user_id, comment=comment, as_of=as_of, at=at)
     application = with_ending(application, ending)
-    await uow.honorary.record_ending(application, ending)
+    await uow.honorary.save_ending(application, ending)
     await uow.honorary.index_state(application)
     uow.publish(
         await set_honorary(
@@ -146,21 +150,23 @@ async def revoke_grant(
     return application
 
 
-async def expire_grants(uow: TieringUnitOfWork, *, as_of: date, limit: int, at: datetime) -> int:
-    """One batch of the daily run: close grants whose expiry has come. Returns how many were looked at.
+async def close_expired_grants(uow: TieringUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
+    """A daily-run chunk: grants in force whose expiry has come by `run.as_of` are closed as `expired`.
 
-    The tier itself lapses in `handlers.run_daily` (the customer's `next_due_on` is the same date).
+    Found through the partial expiry index in id order after `after`, then locked (one statement)
+    and read again (three): one revoked meanwhile is left alone. Reports no change: the customer's
+    tier lapses in `lapse_honorary_tiers`, which counts it, and `changed` counts customers.
     """
-    due = await uow.honorary.expiring_on_or_before(as_of, limit=limit)
-    for application_id in due:
-        application = await _locked(uow, application_id)
-        ending = expiry_due(application, as_of=as_of, at=at)
+    due = await uow.honorary.expiring(as_of=run.as_of, after=after, limit=limit)
+    await uow.honorary.lock(due)
+    for application in await uow.honorary.get_many(due):
+        ending = expiry_due(application, as_of=run.as_of, at=run.started_at)
         if ending is None:
             continue
-        application = with_ending(application, ending)
-        await uow.honorary.record_ending(application, ending)
-        await uow.honorary.index_state(application)
-    return len(due)
+        expired = with_ending(application, ending)
+        await uow.honorary.save_ending(expired, ending)
+        await uow.honorary.index_state(expired)
+    return ChunkDone(looked_at=len(due), changed=0, last_key=due[-1] if due else "")
 
 
 async def _supersede_grant_in_force(uow: TieringUnitOfWork, *, by: Application, as_of: date, at: datetime) -> None:
@@ -172,12 +178,13 @@ async def _supersede_grant_in_force(uow: TieringUnitOfWork, *, by: Application, 
     if ending is None:
         return
     previous = with_ending(previous, ending)
-    await uow.honorary.record_ending(previous, ending)
+    await uow.honorary.save_ending(previous, ending)
     await uow.honorary.index_state(previous)
 
 
 async def _locked(uow: TieringUnitOfWork, application_id: str) -> Application:
-    application = await uow.honorary.get(application_id, lock=True)
+    await uow.honorary.lock([application_id])
+    application = await uow.honorary.get(application_id)
     if application is None:
-        raise NotFound(f"no honorary application {application_id}")
+        raise NotFound(f"no honorary application {application_id}", reason="unknown_application")
     return application

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import event, select
 
 from services.tiering import consumers
-from services.tiering.domain import Honorary
-from services.tiering.handlers import set_honorary
+from services.tiering.domain.customers import Honorary
 from services.tiering.main import MIGRATIONS_DIR
-from services.tiering.repository import TieringUnitOfWork
+from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.tables import customers, tier_decisions
+from services.tiering.workflows.customers import set_honorary
 from shared.db import Transactions, create_engine
 from shared.events.inbound import CUSTOMER_EVENT_ADAPTER
 from shared.events.internal import InternalEvent
@@ -162,7 +162,7 @@ async def test_a_batch_waits_for_a_concurrent_writer_and_sees_what_it_committed(
     customer = fresh_id("C")
     await apply(transactions, incoming([scored(customer, revision=1, points="10000.00")]))
     async with transactions.begin() as uow:
-        await uow.customers.lock(customer)
+        await uow.customers.lock([customer])
         waiting = asyncio.create_task(apply(transactions, incoming([scored(customer, revision=2, points="36000.00")])))
         await asyncio.sleep(0.5)
         assert not waiting.done(), "the batch did not wait for the customer's lock"

@@ -12,21 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from services.tiering.domain import (
+from services.tiering.domain.customers import (
     CustomerTiering,
     Honorary,
-    LegacyStanding,
     Outcome,
-    Score,
     apply_daily_run,
     apply_honorary,
     apply_legacy_roster,
     apply_score,
-    decide_tier,
-    higher_tier,
-    standard_for,
-    tier_for,
 )
+from services.tiering.domain.tiers import LegacyStanding, Score, decide_tier, higher_tier, standard_for, tier_for
 from shared.events.values import Channel, Standard, Tier
 from shared.ruleset import load_ruleset
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from shared.events.values import Tier
+from shared.refusals import Conflict, Forbidden, Invalid
 
 
 class Step(StrEnum):
@@ -62,29 +63,6 @@ class EndingKind(StrEnum):
     REVOKED = "revoked"
     EXPIRED = "expired"
     SUPERSEDED = "superseded"
-
-
-# --- refusals: each names the problem; the API maps the kind to a status ------------------------
-
-
-class Refused(Exception):
-    """A request the workflow refuses; `str(refusal)` says why, for the caller."""
-
-
-class InvalidRequest(Refused):
-    """The request itself is wrong (unknown tier, blank reason, expiry not in the future): 422."""
-
-
-class Forbidden(Refused):
-    """The caller may not do this (wrong role for the step, deciding twice): 403."""
-
-
-class Conflict(Refused):
-    """Not now: out of turn, closed application, an open one exists, a passed expiry: 409."""
-
-
-class NotFound(Refused):
-    """No such application, or no grant in force to revoke: 404."""
 
 
 # --- values ------------------------------------------------------------------------------------------
@@ -173,15 +151,18 @@ def check_filing(
         requested = Tier(tier)
     except ValueError:
         known = ", ".join(member.value for member in Tier)
-        raise InvalidRequest(f"unknown tier {tier!r}: expected one of {known}") from None
+        raise Invalid(f"unknown tier {tier!r}: expected one of {known}", reason="unknown_tier") from None
     if reason is None or not reason.strip():
-        raise InvalidRequest("reason is required: say why the customer deserves honorary status")
+        raise Invalid("reason is required: say why the customer deserves honorary status", reason="reason_required")
     if expires_on is not None and expires_on <= as_of:
-        raise InvalidRequest(f"expires_on {expires_on} is not after today ({as_of}): an expiry must lie ahead")
+        raise Invalid(
+            f"expires_on {expires_on} is not after today ({as_of}): an expiry must lie ahead", reason="expiry_not_ahead"
+        )
     if open_application_id is not None:
         raise Conflict(
             f"customer {customer_id} already has an open honorary application {open_application_id}: "
-            "it must be decided before another is filed"
+            "it must be decided before another is filed",
+            reason="open_application",
         )
     return Filing(customer_id=customer_id, tier=requested, reason=reason.strip(), expires_on=expires_on)
 
@@ -200,27 +181,33 @@ def decide(
     """The decision of the step now waiting, or a refusal that says why."""
     step = application.next_step
     if step is None:
-        raise Conflict(f"application {application.id} is {application.state.value}: it takes no more decisions")
+        raise Conflict(
+            f"application {application.id} is {application.state.value}: it takes no more decisions", reason="closed"
+        )
     waiting = f"application {application.id} waits for step {step.number} of {len(CHAIN)} ({step.value})"
     if expected_step is not None and expected_step is not step:
-        raise Conflict(f"out of turn: {waiting}, not {expected_step.value}")
+        raise Conflict(f"out of turn: {waiting}, not {expected_step.value}", reason="out_of_turn")
     if step.role not in roles:
-        raise Forbidden(f"{waiting}: this needs the role {step.role}")
+        raise Forbidden(f"{waiting}: this needs the role {step.role}", reason="role_required")
     earlier = application.decision_by(user_id)
     if earlier is not None:
         raise Forbidden(
             f"user {user_id} already decided step {earlier.step.number} ({earlier.step.value}) of application "
-            f"{application.id}: one person may not decide two steps"
+            f"{application.id}: one person may not decide two steps",
+            reason="already_decided",
         )
     if user_id == application.filed_by:
-        raise Forbidden(f"user {user_id} filed application {application.id} and may not decide it")
+        raise Forbidden(
+            f"user {user_id} filed application {application.id} and may not decide it", reason="own_application"
+        )
     text = comment.strip() if comment is not None and comment.strip() else None
     if verdict is Verdict.REJECT and text is None:
-        raise InvalidRequest("a rejection needs a comment saying why")
+        raise Invalid("a rejection needs a comment saying why", reason="comment_required")
     if verdict is Verdict.APPROVE and application.expires_on is not None and application.expires_on <= as_of:
         raise Conflict(
             f"the requested expiry {application.expires_on} is not after today ({as_of}): "
-            "the application can only be rejected; file a new one"
+            "the application can only be rejected; file a new one",
+            reason="expiry_passed",
         )
     return StepDecision(step=step, decided_by=user_id, verdict=verdict, comment=text, decided_at=decided_at)
 
@@ -238,10 +225,11 @@ def revoke(application: Application, *, user_id: str, comment: str | None, as_of
     """HQ customer service ends a grant in force; only an approved application can be revoked."""
     if application.state is not State.APPROVED:
         raise Conflict(
-            f"application {application.id} is {application.state.value}: only a granted honorary status can be revoked"
+            f"application {application.id} is {application.state.value}: only a granted honorary status can be revoked",
+            reason="not_granted",
         )
     if comment is None or not comment.strip():
-        raise InvalidRequest("a revocation needs a comment saying why")
+        raise Invalid("a revocation needs a comment saying why", reason="comment_required")
     return Ending(
         kind=EndingKind.REVOKED, ended_by=user_id, comment=comment.strip(), effective_on=as_of, recorded_at=at
     )

@@ -1,0 +1,39 @@
+"""Tiering's unit of work: its repositories on one transaction.
+
+A batch of events is applied in a handful of statements: `prepare` locks and loads every customer
+the batch is about (advisory locks, the customers, their last decisions: three statements), the
+handlers work on the repositories' identity maps, and `flush` writes the saved customers (one
+upsert) and then the recorded decisions (one insert; they refer to their customer) before commit.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.tiering.repositories.customers import CustomerRepository
+from services.tiering.repositories.decisions import TierDecisionRepository
+from services.tiering.repositories.honorary import HonoraryRepository
+from shared.db import UnitOfWork
+from shared.events.inbound import LegacyVipImported
+from shared.events.internal import CustomerScored
+from shared.ruleset import Ruleset
+
+
+class TieringUnitOfWork(UnitOfWork):
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+        super().__init__(connection)
+        self.ruleset = ruleset
+        self.decisions = TierDecisionRepository(connection)
+        self.customers = CustomerRepository(connection, decisions=self.decisions)
+        self.honorary = HonoraryRepository(connection)
+
+    async def prepare(self, events: Sequence[Any]) -> None:
+        """Lock and load every customer the batch's events are about, in three statements."""
+        await self.customers.lock(
+            event.customer_id for event in events if isinstance(event, CustomerScored | LegacyVipImported)
+        )
+
+    async def flush(self) -> None:
+        await self.customers.flush()
+        await self.decisions.flush()

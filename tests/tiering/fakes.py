@@ -1,0 +1,84 @@
+"""An in-memory unit of work for tiering's handlers: the repositories' small surface over dicts.
+
+It keeps the real repositories' contract where the handlers rely on it: a customer must be locked
+before it is read, one never seen starts empty, a save replaces what a later read sees, and every
+decision saved is kept in order. `test_batches.py` runs the same handlers on PostgreSQL.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import cast
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.tiering.domain.customers import CustomerTiering
+from services.tiering.domain.tiers import TierDecision
+from services.tiering.repositories import TieringUnitOfWork
+from services.tiering.repositories.customers import StoredCustomer
+from shared.db import UnitOfWork
+from shared.events.internal import CustomerScored
+from shared.ruleset import Ruleset
+
+
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.stored: dict[str, StoredCustomer] = {}
+        self.locked: set[str] = set()
+
+    async def lock(self, customer_ids: Iterable[str]) -> None:
+        self.locked.update(customer_ids)
+
+    async def get(self, customer_id: str) -> StoredCustomer:
+        if customer_id not in self.locked:
+            raise RuntimeError(f"reading customer {customer_id} without holding its lock")
+        empty = StoredCustomer(customer_id=customer_id, state=CustomerTiering(), revision=0)
+        return self.stored.get(customer_id, empty)
+
+    def save_customer(
+        self, customer_id: str, *, state: CustomerTiering, scored: CustomerScored | None, revision: int
+    ) -> None:
+        if customer_id not in self.locked:
+            raise RuntimeError(f"saving customer {customer_id} without holding its lock")
+        stored = StoredCustomer(customer_id=customer_id, state=state, revision=revision, parsed=scored)
+        self.stored[customer_id] = stored
+
+
+@dataclass(frozen=True, kw_only=True)
+class SavedDecision:
+    customer_id: str
+    revision: int
+    event_id: str
+    correlation_id: str
+    decision: TierDecision
+
+
+class FakeDecisions:
+    def __init__(self) -> None:
+        self.saved: list[SavedDecision] = []
+
+    def save_decision(
+        self, customer_id: str, *, revision: int, event_id: str, correlation_id: str, decision: TierDecision
+    ) -> None:
+        self.saved.append(
+            SavedDecision(
+                customer_id=customer_id,
+                revision=revision,
+                event_id=event_id,
+                correlation_id=correlation_id,
+                decision=decision,
+            )
+        )
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """`TieringUnitOfWork` without a database: `customers` and `decisions` are in memory."""
+
+    def __init__(self, *, ruleset: Ruleset) -> None:
+        super().__init__(cast(AsyncConnection, None))
+        self.ruleset = ruleset
+        self.customers = FakeCustomers()
+        self.decisions = FakeDecisions()
+
+    def as_tiering(self) -> TieringUnitOfWork:
+        """What the handlers take: they use only the surface faked here."""
+        return cast(TieringUnitOfWork, self)
