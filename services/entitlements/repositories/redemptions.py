@@ -1,7 +1,9 @@
 """Redemptions: the uses of services, their idempotency answers, reversals and the cost report.
 
-Counting and taking a unit happen under the customer's row lock (`CustomerRepository.find(lock=True)`),
-so the count read here is exact for the rest of the transaction.
+Counting and taking a unit happen under the customer's advisory lock (`CustomerRepository.lock`), so
+the count read here is exact for the rest of the transaction. Not on `IdentityMap`: redemptions and
+answers are appended once and never upserted (a reversal is one guarded update), and a request
+touches one customer's few rows, so there is no batch to buffer.
 """
 
 from dataclasses import dataclass
