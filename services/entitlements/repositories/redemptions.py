@@ -97,7 +97,7 @@ class RedemptionRepository:
             return None
         return StoredAnswer(fingerprint=row.fingerprint, status_code=row.status_code, body=dict(row.body))
 
-    async def remember_answer(self, customer_id: str, *, idempotency_key: str, answer: StoredAnswer) -> None:
+    async def save_answer(self, customer_id: str, *, idempotency_key: str, answer: StoredAnswer) -> None:
         await self._connection.execute(
             insert(redemption_requests).values(
                 customer_id=customer_id,
@@ -108,7 +108,7 @@ class RedemptionRepository:
             )
         )
 
-    async def add(self, redemption: NewRedemption) -> None:
+    async def save_redemption(self, redemption: NewRedemption) -> None:
         await self._connection.execute(insert(redemptions).values(**redemption.__dict__))
 
     async def find(self, redemption_id: str) -> StoredRedemption | None:

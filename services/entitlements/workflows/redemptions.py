@@ -19,7 +19,12 @@ from decimal import Decimal
 
 from services.entitlements.domain.catalog import Service, catalog_from
 from services.entitlements.domain.customers import Customer
-from services.entitlements.domain.entitlements import decide_redemption, entitlement_for, visible_services
+from services.entitlements.domain.entitlements import (
+    Entitlement,
+    decide_redemption,
+    entitlement_for,
+    visible_services,
+)
 from services.entitlements.domain.vendors import FeaturedService, choose_contract, cost_bearer
 from services.entitlements.repositories import EntitlementsUnitOfWork
 from services.entitlements.repositories.redemptions import NewRedemption, StoredAnswer
@@ -64,6 +69,41 @@ class Supplier:
     unit_cost: Decimal
 
 
+@dataclass(frozen=True, kw_only=True)
+class Redemption:
+    """A use granted: what is recorded of it."""
+
+    redemption_id: str
+    request: RedemptionRequest
+    service: Service
+    customer: Customer
+    period_id: int | None
+    supplier: Supplier
+    as_of: date
+    user_id: str
+
+    def new_row(self, *, featured: bool) -> NewRedemption:
+        """Value-added uses count against the open period; the cost goes to `cost_bearer`'s bearer."""
+        bearer = cost_bearer(service=self.service, serving_channel=self.customer.serving_channel)
+        return NewRedemption(
+            redemption_id=self.redemption_id,
+            customer_id=self.request.customer_id,
+            service_code=self.request.code,
+            featured=featured,
+            period_id=self.period_id if self.service.category == "value_added" else None,
+            vendor_id=self.supplier.vendor_id,
+            contract_id=self.supplier.contract_id,
+            unit_cost=self.supplier.unit_cost,
+            bearer_kind=bearer.kind,
+            bearer=bearer.name,
+            channel=self.customer.serving_channel,
+            branch=self.customer.branch,
+            note=self.request.note,
+            redeemed_on=self.as_of,
+            redeemed_by=self.user_id,
+        )
+
+
 async def locked_customer(uow: EntitlementsUnitOfWork, customer_id: str) -> Customer:
     await uow.customers.lock([customer_id])
     customer = await uow.customers.get(customer_id)
@@ -87,6 +127,16 @@ async def service_for(
     return next(((s, featured[s.code]) for s in visible if s.code == code), None)
 
 
+async def _entitlement(
+    uow: EntitlementsUnitOfWork, *, customer: Customer, service: Service, as_of: date
+) -> tuple[Entitlement, int | None]:
+    """The customer's entitlement to `service` with the uses in its window, and the open period's id."""
+    standing, period_id = await standing_of(uow, customer)
+    usage = await uow.redemptions.usage(customer.customer_id, period_id=period_id)
+    used = usage.get(service.code, 0)
+    return entitlement_for(service=service, standing=standing, used=used, as_of=as_of), period_id
+
+
 def _replayed(stored: StoredAnswer, request: RedemptionRequest) -> Redeemed | Refused:
     """The first answer under the key; a different request under it is refused."""
     if stored.fingerprint != request.fingerprint:
@@ -102,7 +152,7 @@ def _replayed(stored: StoredAnswer, request: RedemptionRequest) -> Redeemed | Re
 async def _remember(
     uow: EntitlementsUnitOfWork, request: RedemptionRequest, *, status_code: int, body: dict[str, object]
 ) -> None:
-    await uow.redemptions.remember_answer(
+    await uow.redemptions.save_answer(
         request.customer_id,
         idempotency_key=request.idempotency_key,
         answer=StoredAnswer(fingerprint=request.fingerprint, status_code=status_code, body=body),
@@ -138,9 +188,7 @@ async def redeem(
     if found is None:
         raise NotFound(f"no service {request.code!r} for customer {request.customer_id}", reason="unknown_service")
     service, featured = found
-    standing, period_id = await standing_of(uow, customer)
-    usage = await uow.redemptions.usage(request.customer_id, period_id=period_id)
-    entitlement = entitlement_for(service=service, standing=standing, used=usage.get(request.code, 0), as_of=as_of)
+    entitlement, period_id = await _entitlement(uow, customer=customer, service=service, as_of=as_of)
     try:
         granted = decide_redemption(entitlement)
     except (Forbidden, Conflict) as refused:
@@ -148,26 +196,17 @@ async def redeem(
         await _remember(uow, request, status_code=refused.status, body=body)
         return refused
     supplier = await _supplier(uow, customer=customer, request=request, featured=featured)
-    bearer = cost_bearer(service=service, serving_channel=customer.serving_channel)
-    await uow.redemptions.add(
-        NewRedemption(
-            redemption_id=new_redemption_id,
-            customer_id=request.customer_id,
-            service_code=request.code,
-            featured=featured is not None,
-            period_id=period_id if service.category == "value_added" else None,
-            vendor_id=supplier.vendor_id,
-            contract_id=supplier.contract_id,
-            unit_cost=supplier.unit_cost,
-            bearer_kind=bearer.kind,
-            bearer=bearer.name,
-            channel=customer.serving_channel,
-            branch=customer.branch,
-            note=request.note,
-            redeemed_on=as_of,
-            redeemed_by=user_id,
-        )
+    redemption = Redemption(
+        redemption_id=new_redemption_id,
+        request=request,
+        service=service,
+        customer=customer,
+        period_id=period_id,
+        supplier=supplier,
+        as_of=as_of,
+        user_id=user_id,
     )
+    await uow.redemptions.save_redemption(redemption.new_row(featured=featured is not None))
     await _remember(
         uow, request, status_code=201, body={"redemption_id": new_redemption_id, "remaining": granted.remaining}
     )
@@ -189,9 +228,5 @@ async def reverse(
     remaining: int | None = None
     found = await service_for(uow, customer=customer, code=redemption.service_code, as_of=as_of)
     if found is not None:
-        standing, period_id = await standing_of(uow, customer)
-        usage = await uow.redemptions.usage(customer_id, period_id=period_id)
-        remaining = entitlement_for(
-            service=found[0], standing=standing, used=usage.get(redemption.service_code, 0), as_of=as_of
-        ).remaining
+        remaining = (await _entitlement(uow, customer=customer, service=found[0], as_of=as_of))[0].remaining
     return Reversed(redemption_id=redemption_id, reversed_at=reversed_at.isoformat(), remaining=remaining)
