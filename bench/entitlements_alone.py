@@ -23,7 +23,7 @@ from cli.postgres import EmbeddedPostgres
 from services.entitlements import consumers
 from services.entitlements.config import EntitlementsSettings
 from services.entitlements.main import MIGRATIONS_DIR
-from services.entitlements.repository import EntitlementsUnitOfWork
+from services.entitlements.repositories import EntitlementsUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.internal import (
     InternalEvent,

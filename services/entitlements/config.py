@@ -1,5 +1,3 @@
-from pydantic import Field
-
 from shared.settings import ServiceSettings
 
 
@@ -7,4 +5,3 @@ class EntitlementsSettings(ServiceSettings):
     service_name: str = "entitlements"
     http_port: int = 8004
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/vip_entitlements"
-    daily_run_batch_size: int = Field(default=1000, description="periods rolled over per transaction in a daily run")

@@ -1,7 +1,7 @@
 """What entitlements reads: tier decisions from tiering and representatives from assignment."""
 
 from services.entitlements import handlers
-from services.entitlements.repository import EntitlementsUnitOfWork
+from services.entitlements.repositories import EntitlementsUnitOfWork
 from shared.events.internal import REPRESENTATIVE_CHANGED_ADAPTER, TIER_DECIDED_ADAPTER
 from shared.processing import Route
 from shared.topics import REPRESENTATIVES, TIER_DECISIONS

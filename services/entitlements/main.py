@@ -5,10 +5,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.entitlements import api, api_admin, consumers, ops_api
+from services.entitlements import api, consumers, ops
 from services.entitlements.config import EntitlementsSettings
-from services.entitlements.lookup import CustomerLookup
-from services.entitlements.repository import EntitlementsUnitOfWork
+from services.entitlements.repositories import EntitlementsUnitOfWork
+from services.entitlements.repositories.lookup import CustomerLookup
 from shared.ruleset import load_ruleset
 from shared.service import build_service_app, run_service
 
@@ -20,16 +20,17 @@ def create_app(settings: EntitlementsSettings) -> FastAPI:
     app = build_service_app(
         title="VIP entitlements",
         settings=settings,
+        ruleset=ruleset,
         make_unit_of_work=partial(EntitlementsUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
+        routers=[*api.ROUTERS, ops.router],
+        gauges=ops.gauges,
     )
+    # The call-center look-up's own asyncpg pool (repositories/lookup.py), opened with the app.
     lookup = app.state.customer_lookup = CustomerLookup(settings=settings)
     app.router.lifespan_context = lookup.around(app.router.lifespan_context)
-    app.include_router(api.router)
-    app.include_router(api_admin.router)
-    app.include_router(ops_api.install(app))
     return app
 
 

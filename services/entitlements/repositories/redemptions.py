@@ -1,7 +1,9 @@
 """Redemptions: the uses of services, their idempotency answers, reversals and the cost report.
 
-Counting and taking a unit happen under the customer's row lock (`CustomerRepository.find(lock=True)`),
-so the count read here is exact for the rest of the transaction.
+Counting and taking a unit happen under the customer's advisory lock (`CustomerRepository.lock`), so
+the count read here is exact for the rest of the transaction. Not on `IdentityMap`: redemptions and
+answers are appended once and never upserted (a reversal is one guarded update), and a request
+touches one customer's few rows, so there is no batch to buffer.
 """
 
 from dataclasses import dataclass
@@ -95,7 +97,7 @@ class RedemptionRepository:
             return None
         return StoredAnswer(fingerprint=row.fingerprint, status_code=row.status_code, body=dict(row.body))
 
-    async def remember_answer(self, customer_id: str, *, idempotency_key: str, answer: StoredAnswer) -> None:
+    async def save_answer(self, customer_id: str, *, idempotency_key: str, answer: StoredAnswer) -> None:
         await self._connection.execute(
             insert(redemption_requests).values(
                 customer_id=customer_id,
@@ -106,7 +108,7 @@ class RedemptionRepository:
             )
         )
 
-    async def add(self, redemption: NewRedemption) -> None:
+    async def save_redemption(self, redemption: NewRedemption) -> None:
         await self._connection.execute(insert(redemptions).values(**redemption.__dict__))
 
     async def find(self, redemption_id: str) -> StoredRedemption | None:

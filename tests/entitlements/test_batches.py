@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import event, select
 
 from services.entitlements import consumers
-from services.entitlements.api import customer_view
+from services.entitlements.api.customers import customer_view
 from services.entitlements.config import EntitlementsSettings
-from services.entitlements.lookup import CustomerLookup
 from services.entitlements.main import MIGRATIONS_DIR
-from services.entitlements.repository import EntitlementsUnitOfWork
+from services.entitlements.repositories import EntitlementsUnitOfWork
+from services.entitlements.repositories.lookup import CustomerLookup
 from services.entitlements.tables import customers, periods, tier_changes
 from shared.db import Transactions, create_engine
 from shared.events.internal import Representative, RepresentativeChanged
@@ -170,7 +170,7 @@ async def test_a_batch_takes_the_same_handful_of_statements_whatever_its_size(tr
         assert (len(outcome.applied), len(outcome.stale)) == (5 * size, 2 * size)
         counts.append(len(statements))
 
-    # inbox (one per topic), create customers, lock and read them, their open periods, save the
+    # inbox (one per topic), lock the customers, read them, their open periods, save the
     # customers, record tier changes, write the new periods (none existed to close)
     assert counts == [8, 8]
 
@@ -179,12 +179,12 @@ async def test_a_batch_waits_for_a_redemption_holding_the_customer(transactions:
     customer = fresh_id("C")
     await apply(transactions, incoming([tier_decided(customer, revision=1, tier=Tier.GOLD, effective_at=DAY)]))
     async with transactions.begin() as uow:
-        await uow.customers.find(customer, lock=True)
+        await uow.customers.lock([customer])
         waiting = asyncio.create_task(
             apply(transactions, incoming([tier_decided(customer, revision=2, tier=Tier.DIAMOND, effective_at=DAY)]))
         )
         await asyncio.sleep(0.5)
-        assert not waiting.done(), "the batch did not wait for the customer's row lock"
+        assert not waiting.done(), "the batch did not wait for the customer's lock"
     outcome = await waiting
 
     assert len(outcome.applied) == 1
@@ -211,7 +211,7 @@ async def test_the_look_up_answers_what_the_repository_holds(transactions: Db, d
     finally:
         await lookup.close()
     async with transactions.read() as uow:
-        expected = {customer: customer_view(await uow.customers.find(customer)) for customer in bodies}  # type: ignore[arg-type]
+        expected = {customer: customer_view(await uow.customers.get(customer)) for customer in bodies}  # type: ignore[arg-type]
 
     assert unknown is None
     assert {customer: orjson.loads(body or b"") for customer, body in bodies.items()} == expected

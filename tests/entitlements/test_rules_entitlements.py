@@ -9,37 +9,36 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.entitlements.domain import (
+from services.entitlements.domain.catalog import Service, catalog_from
+from services.entitlements.domain.customers import PolicyShare
+from services.entitlements.domain.entitlements import (
     Entitlement,
     Granted,
-    Period,
-    Refused,
-    Service,
     Standing,
-    TierTimeline,
-    add_months,
-    attains,
-    catalog_from,
     decide_redemption,
     entitlement_for,
     entitlements_for,
+    visible_services,
+)
+from services.entitlements.domain.periods import (
+    Period,
+    TierTimeline,
+    add_months,
+    attains,
     period_after_tier_change,
     period_opening,
     period_rolled_over,
-    visible_services,
 )
-from services.entitlements.vendors import (
+from services.entitlements.domain.vendors import (
     Contract,
-    ContractRefused,
-    VendorNotUsable,
     check_branch_contract,
     choose_contract,
     cost_bearer,
     customer_branch,
     usable_contracts,
 )
-from shared.events.internal import PolicyContribution
 from shared.events.values import Channel, Standard, Tier
+from shared.refusals import Conflict, Forbidden, Invalid, Refused
 from shared.ruleset import Ruleset, load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
 
@@ -274,7 +273,9 @@ def test_each_tier_is_entitled_exactly_to_its_column(
 
 def test_a_gold_customer_is_refused_the_airport_lounge() -> None:
     lounge = entitlement_for(service=BY_CODE["airport_lounge"], standing=standing(G, G), used=0, as_of=AS_OF)
-    decision = decide_redemption(lounge)
+    with pytest.raises(Forbidden) as refused:
+        decide_redemption(lounge)
+    decision = refused.value
     assert isinstance(decision, Refused)
     assert decision.reason == "not_eligible"
     assert "gold" in decision.detail
@@ -330,12 +331,14 @@ def test_decide_redemption(
     case: str, code: str, tiers: tuple[Tier | None, Tier | None], used: int, expected: Granted | str
 ) -> None:
     entitlement = entitlement_for(service=BY_CODE[code], standing=standing(*tiers), used=used, as_of=AS_OF)
-    decision = decide_redemption(entitlement)
     if isinstance(expected, Granted):
+        decision = decide_redemption(entitlement)
         assert decision == expected
     else:
-        assert isinstance(decision, Refused)
-        assert decision.reason == expected
+        with pytest.raises(Refused) as refused:
+            decide_redemption(entitlement)
+        assert isinstance(refused.value, Refused)
+        assert refused.value.reason == expected
 
 
 # --- branch featured services --------------------------------------------------------------------
@@ -417,12 +420,12 @@ def test_branch_contract_rules(case: str, proposal: Contract, refused_because: s
     if refused_because is None:
         check_branch_contract(proposal=proposal, contracts=[HQ_NORTH])
     else:
-        with pytest.raises(ContractRefused, match=refused_because):
+        with pytest.raises(Conflict, match=refused_because):
             check_branch_contract(proposal=proposal, contracts=[HQ_NORTH])
 
 
 def test_a_nationwide_hq_contract_leaves_no_room_for_branch_contracts() -> None:
-    with pytest.raises(ContractRefused, match="already reaches"):
+    with pytest.raises(Conflict, match="already reaches"):
         check_branch_contract(proposal=contract("b1", branch="GD-SZ", cost="1.00"), contracts=[contract("hq")])
 
 
@@ -440,7 +443,7 @@ def test_hq_contract_is_preferred_where_it_reaches() -> None:
     assert (
         choose_contract(contracts=contracts, service_code="airport_lounge", branch="BJ-01", vendor_id=None) == HQ_NORTH
     )
-    with pytest.raises(VendorNotUsable, match="V9"):
+    with pytest.raises(Invalid, match="V9"):
         choose_contract(contracts=contracts, service_code="airport_lounge", branch="BJ-01", vendor_id="V9")
 
 
@@ -467,17 +470,15 @@ def policy(
     points: str,
     issued: str,
     state: Literal["counted", "pending", "excluded"] = "counted",
-) -> PolicyContribution:
-    return PolicyContribution(
-        policy_no=no,
+) -> PolicyShare:
+    del no  # a policy's number decides nothing about the branch
+    return PolicyShare(
         channel=channel,
         branch=branch,
-        agent_id=None,
         issued_on=date.fromisoformat(issued),
         points=Decimal(points),
         standard_premium=Decimal(points),
         state=state,
-        explanation="",
     )
 
 
@@ -519,5 +520,5 @@ def policy(
         ("no policy: no branch", [], None),
     ],
 )
-def test_customer_branch(case: str, policies: list[PolicyContribution], expected: str | None) -> None:
+def test_customer_branch(case: str, policies: list[PolicyShare], expected: str | None) -> None:
     assert customer_branch(serving_channel="agency", standard=Standard.Y2015, policies=policies) == expected

@@ -1,25 +1,24 @@
-"""Vendors, their contracts and the branches' featured services."""
+"""Vendors, their contracts and the branches' featured services.
 
-from dataclasses import dataclass
-from decimal import Decimal
+Not on `IdentityMap`: these rows are inserted once (an insert that does nothing tells the caller the
+id is taken, where the map's upsert would overwrite it) and decided once by a guarded update; a
+decision takes the contract's or the featured service's advisory lock (`shared.locks`) first.
+"""
+
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.entitlements.domain import Service
+from services.entitlements.domain.catalog import Service
+from services.entitlements.domain.vendors import Contract, FeaturedService
 from services.entitlements.tables import contracts, featured_services, vendors
-from services.entitlements.vendors import Contract
 from shared.events.values import Tier
+from shared.locks import lock_keys
 
-
-@dataclass(frozen=True, kw_only=True)
-class FeaturedService:
-    service: Service
-    vendor_id: str | None
-    unit_cost: Decimal
-    state: str
+CONTRACT_LOCK_SCOPE = "entitlements-contract"
+FEATURED_LOCK_SCOPE = "entitlements-featured"
 
 
 def _contract(row: Any) -> Contract:
@@ -72,12 +71,10 @@ class VendorRepository:
         rows = await self._connection.execute(select(vendors.c.vendor_id, vendors.c.name).order_by(vendors.c.vendor_id))
         return [dict(row._mapping) for row in rows]
 
-    async def contracts_for(self, service_code: str | None = None, *, lock: bool = False) -> list[Contract]:
+    async def contracts_for(self, service_code: str | None = None) -> list[Contract]:
         statement = select(contracts).order_by(contracts.c.contract_id)
         if service_code is not None:
             statement = statement.where(contracts.c.service_code == service_code)
-        if lock:
-            statement = statement.with_for_update()
         return [_contract(row) for row in await self._connection.execute(statement)]
 
     async def contract_rows(self) -> list[dict[str, Any]]:
@@ -98,10 +95,15 @@ class VendorRepository:
             )
         )
 
-    async def contract_state(self, contract_id: str, *, lock: bool = False) -> tuple[Contract, str] | None:
+    async def lock_contract(self, contract_id: str) -> None:
+        """Held to the end of the transaction: two decisions on one contract are taken one at a time."""
+        await lock_keys(self._connection, scope=CONTRACT_LOCK_SCOPE, keys=[contract_id])
+
+    async def lock_featured(self, code: str) -> None:
+        await lock_keys(self._connection, scope=FEATURED_LOCK_SCOPE, keys=[code])
+
+    async def contract_state(self, contract_id: str) -> tuple[Contract, str] | None:
         statement = select(contracts).where(contracts.c.contract_id == contract_id)
-        if lock:
-            statement = statement.with_for_update()
         row = (await self._connection.execute(statement)).one_or_none()
         return (_contract(row), row.state) if row else None
 

@@ -1,6 +1,7 @@
 """Vendor contracts, the customer's branch and who bears a redemption's cost (rules.md section 6).
 
-Pure rules, like `domain.py`:
+Pure rules; a refusal is a `shared.refusals` (`Conflict` for a contract rules.md does not allow,
+`Invalid` for a vendor that cannot serve a redemption):
 - HQ customer service signs contracts per service with a unit cost; each reaches a set of branches
   (None: every branch).
 - A branch may sign its own contract for a service only where no HQ contract for that service reaches
@@ -17,9 +18,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from services.entitlements.domain import Service
-from shared.events.internal import PolicyContribution
+from services.entitlements.domain.catalog import Service
+from services.entitlements.domain.customers import PolicyShare
 from shared.events.values import Standard
+from shared.refusals import Conflict, Invalid
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,26 +47,24 @@ class Contract:
         return self.reach is None or branch in self.reach
 
 
-class ContractRefused(ValueError):
-    """A branch contract that rules.md does not allow; the message says why."""
-
-
 def check_branch_contract(*, proposal: Contract, contracts: Iterable[Contract]) -> None:
-    """Raises `ContractRefused` unless the branch may sign `proposal` next to `contracts`."""
+    """Raises `Conflict` unless the branch may sign `proposal` next to `contracts`."""
     if proposal.branch is None:
-        raise ContractRefused("a branch contract needs a branch")
+        raise Conflict("a branch contract needs a branch", reason="contract_refused")
     hq = [c for c in contracts if c.is_hq and c.service_code == proposal.service_code]
     reaching = [c for c in hq if c.reaches(proposal.branch)]
     if reaching:
-        raise ContractRefused(
+        raise Conflict(
             f"HQ contract {reaching[0].contract_id} already reaches branch {proposal.branch} "
-            f"for {proposal.service_code}"
+            f"for {proposal.service_code}",
+            reason="contract_refused",
         )
     if hq:
         cap = min(c.unit_cost for c in hq)
         if proposal.unit_cost > cap:
-            raise ContractRefused(
-                f"unit cost {proposal.unit_cost} exceeds the HQ unit cost {cap} for {proposal.service_code}"
+            raise Conflict(
+                f"unit cost {proposal.unit_cost} exceeds the HQ unit cost {cap} for {proposal.service_code}",
+                reason="contract_refused",
             )
 
 
@@ -79,17 +79,13 @@ def usable_contracts(*, contracts: Iterable[Contract], service_code: str, branch
     return [c for c in for_service if not c.is_hq and c.reaches(branch)]
 
 
-class VendorNotUsable(ValueError):
-    """The vendor named in a redemption has no usable contract for it; the message says why."""
-
-
 def choose_contract(
     *, contracts: Iterable[Contract], service_code: str, branch: str | None, vendor_id: str | None
 ) -> Contract | None:
     """The named vendor's usable contract, or the cheapest usable one; None when there is none.
 
     A redemption without a usable contract (a service delivered in-house) is recorded at no cost;
-    one that names a vendor without a usable contract is refused with `VendorNotUsable`.
+    one that names a vendor without a usable contract is refused with `Invalid` (`vendor_not_usable`).
     """
     usable = sorted(
         usable_contracts(contracts=contracts, service_code=service_code, branch=branch),
@@ -100,7 +96,10 @@ def choose_contract(
     for contract in usable:
         if contract.vendor_id == vendor_id:
             return contract
-    raise VendorNotUsable(f"vendor {vendor_id} has no approved contract for {service_code} reaching branch {branch}")
+    raise Invalid(
+        f"vendor {vendor_id} has no approved contract for {service_code} reaching branch {branch}",
+        reason="vendor_not_usable",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +119,7 @@ def cost_bearer(*, service: Service, serving_channel: str | None) -> CostBearer:
 
 
 def customer_branch(
-    *, serving_channel: str | None, standard: Standard, policies: Iterable[PolicyContribution]
+    *, serving_channel: str | None, standard: Standard, policies: Iterable[PolicyShare]
 ) -> str | None:
     """The branch of the customer's main policy in the serving channel **(interpretation)**.
 
@@ -129,7 +128,7 @@ def customer_branch(
     policy, every policy is considered; a customer without policies has no branch.
     """
 
-    def weight(policy: PolicyContribution) -> tuple[int, Decimal, date]:
+    def weight(policy: PolicyShare) -> tuple[int, Decimal, date]:
         figure = policy.points if standard is Standard.Y2015 else policy.standard_premium
         return (1 if policy.state == "counted" else 0, figure, policy.issued_on)
 
@@ -139,3 +138,13 @@ def customer_branch(
     if not candidates:
         return None
     return max(candidates, key=weight).branch
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeaturedService:
+    """A branch's own service, its vendor and unit cost, and HQ's decision (`pending`, `approved`, `rejected`)."""
+
+    service: Service
+    vendor_id: str | None
+    unit_cost: Decimal
+    state: str

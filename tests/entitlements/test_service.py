@@ -12,7 +12,7 @@ from typing import Any
 from shared.events.internal import Representative, RepresentativeChanged
 from shared.events.values import Channel, Tier
 from tests.builders.decisions import TODAY, tier_decided
-from tests.integration.entitlements_platform import CATALOG_CODES, QUOTAS, Platform, by_code, platform
+from tests.entitlements.platform import CATALOG_CODES, QUOTAS, Platform, by_code, platform
 from tests.support import eventually, fresh_id
 
 

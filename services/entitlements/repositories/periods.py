@@ -1,13 +1,18 @@
-"""Value-added periods, with an identity map for the transaction and writes buffered to `flush`.
+"""Value-added periods, with a small identity map of its own and writes buffered to `flush`.
 
-Each customer's open period is loaded once (in bulk by `preload`) and then served from memory;
+Not on `shared.identity_map.IdentityMap`: a period's key is a database-generated integer, periods are
+appended (a new row per period, never upserted) and read by their customer. They need no lock of
+their own: every change of a customer's periods holds the customer's advisory lock
+(`CustomerRepository.lock`), taken before the periods are read.
+
+Each customer's open period is loaded once (in bulk by `load`) and then served from memory;
 closing and opening periods only changes memory. `flush` writes everything in two statements: the
 existing periods that were closed, then the new ones, each with the state it ended the transaction
 in (a period opened and replaced within one batch of events is stored as `replaced`). The partial
 unique index allows one open period per customer; closes are written first so it always holds.
 
 A period opened in this transaction has no database id before `flush`: it carries a negative
-placeholder, which only `close` accepts. Nothing reads a new period's id within the transaction
+placeholder, which only `save_closed` accepts. Nothing reads a new period's id within the transaction
 that opened it (redemptions reference periods opened by earlier transactions).
 """
 
@@ -20,8 +25,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.entitlements.domain import Period
-from services.entitlements.tables import customers, periods
+from services.entitlements.domain.periods import Period
+from services.entitlements.tables import periods
 from shared.events.values import Tier
 from shared.sql import any_of
 
@@ -58,7 +63,7 @@ class PeriodRepository:
         if opened is not None:
             self._owner[opened.period_id] = customer_id
 
-    async def preload(self, customer_ids: Iterable[str]) -> None:
+    async def load(self, customer_ids: Iterable[str]) -> None:
         """Each customer's open period, in one statement (the caller holds the customers' locks)."""
         wanted = sorted(set(customer_ids) - set(self._open))
         if not wanted:
@@ -71,12 +76,13 @@ class PeriodRepository:
         for row in rows:
             self._remember(row.customer_id, _open_period(row))
 
-    async def open_for(self, customer_id: str) -> OpenPeriod | None:
+    async def get(self, customer_id: str) -> OpenPeriod | None:
+        """The customer's open period, None without one."""
         if customer_id not in self._open:
-            await self.preload([customer_id])
+            await self.load([customer_id])
         return self._open[customer_id]
 
-    async def close(self, period_id: int, *, state: str) -> None:
+    def save_closed(self, period_id: int, *, state: str) -> None:
         """`replaced` by a newly attained tier, or `ended` by the daily run."""
         if period_id < 0:
             self._new[period_id]["state"] = state
@@ -86,7 +92,7 @@ class PeriodRepository:
         if customer_id is not None and (found := self._open.get(customer_id)) and found.period_id == period_id:
             self._open[customer_id] = None
 
-    async def open(self, customer_id: str, period: Period, *, opened_by: str) -> None:
+    def save_opened(self, customer_id: str, period: Period, *, opened_by: str) -> None:
         placeholder = -(len(self._new) + 1)
         self._new[placeholder] = {
             "customer_id": customer_id,
@@ -98,32 +104,19 @@ class PeriodRepository:
         }
         self._remember(customer_id, OpenPeriod(period_id=placeholder, period=period))
 
-    async def due(self, *, as_of: date, limit: int) -> list[tuple[str, OpenPeriod]]:
-        """Open periods whose last day is before `as_of`, found through the partial index on `end_on`.
+    async def due(self, *, as_of: date, after: str, limit: int) -> list[str]:
+        """Customers after `after` (in id order) whose open period ended before `as_of`.
 
-        Their customers' rows are locked first, the same order a redemption or a tier decision takes,
-        so a roll-over never interleaves with either.
+        Read without a lock, through the partial unique index of open periods by customer: the
+        caller locks the customers, then reads their open periods again before changing them.
         """
-        locked = (
-            select(customers.c.customer_id)
-            .join(periods, (periods.c.customer_id == customers.c.customer_id) & (periods.c.state == "open"))
-            .where(periods.c.end_on < as_of)
-            .order_by(periods.c.end_on, customers.c.customer_id)
-            .limit(limit)
-            .with_for_update(of=customers)
-        )
-        customer_ids = list((await self._connection.execute(locked)).scalars())
-        if not customer_ids:
-            return []
         rows = await self._connection.execute(
-            select(periods)
-            .where(periods.c.customer_id.in_(customer_ids), periods.c.state == "open")
+            select(periods.c.customer_id)
+            .where(periods.c.state == "open", periods.c.end_on < as_of, periods.c.customer_id > after)
             .order_by(periods.c.customer_id)
+            .limit(limit)
         )
-        found = [(row.customer_id, _open_period(row)) for row in rows]
-        for customer_id, opened in found:
-            self._remember(customer_id, opened)
-        return found
+        return list(rows.scalars())
 
     async def flush(self) -> None:
         if self._closed:

@@ -6,7 +6,7 @@ raw FastAPI + asyncpg primary-key read). Going through the SQLAlchemy engine cos
 this path keeps its own small asyncpg pool and sends a single explicit SELECT, outside any
 transaction, that returns the response body as text: the API answers it as is.
 
-The body is the contract of interfaces.md, the same as `api.customer_view` of a `CustomerRecord`
+The body is the contract of interfaces.md, the same as `api.customers.customer_view` of a `Customer`
 (`points` is a numeric(18,2), so its text has exactly two decimals; dates are ISO in JSON).
 """
 

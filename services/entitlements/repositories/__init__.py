@@ -1,0 +1,37 @@
+"""The entitlements unit of work: its repositories on one transaction."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.entitlements.repositories.customers import CustomerRepository
+from services.entitlements.repositories.periods import PeriodRepository
+from services.entitlements.repositories.redemptions import RedemptionRepository
+from services.entitlements.repositories.vendors import VendorRepository
+from shared.db import UnitOfWork
+from shared.events.internal import RepresentativeChanged, TierDecided
+from shared.ruleset import Ruleset
+
+
+class EntitlementsUnitOfWork(UnitOfWork):
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+        super().__init__(connection)
+        self.ruleset = ruleset
+        self.customers = CustomerRepository(connection)
+        self.periods = PeriodRepository(connection)
+        self.redemptions = RedemptionRepository(connection)
+        self.vendors = VendorRepository(connection)
+
+    async def prepare(self, events: Sequence[Any]) -> None:
+        """Lock and load the batch's customers, then the open periods of those with a tier decision:
+        a few statements for the whole batch, the locks in customer-id order."""
+        customer_ids = {event.customer_id for event in events if isinstance(event, TierDecided | RepresentativeChanged)}
+        if not customer_ids:
+            return
+        await self.customers.lock(customer_ids)
+        await self.periods.load(event.customer_id for event in events if isinstance(event, TierDecided))
+
+    async def flush(self) -> None:
+        await self.customers.flush()
+        await self.periods.flush()

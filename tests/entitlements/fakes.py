@@ -1,0 +1,84 @@
+"""An in-memory entitlements unit of work: each repository's small surface over dicts.
+
+Only what the handlers touch: customers (lock, get, save) with their tier timeline, and open
+periods. `test_batches.py` runs the same handlers against PostgreSQL: the proof the two agree.
+"""
+
+from collections.abc import Iterable
+from datetime import date
+from typing import cast
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.entitlements.domain.customers import Customer
+from services.entitlements.domain.periods import Period
+from services.entitlements.repositories import EntitlementsUnitOfWork
+from services.entitlements.repositories.periods import OpenPeriod
+from shared.db import UnitOfWork
+from shared.events.values import Tier
+from shared.ruleset import Ruleset
+
+
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.stored: dict[str, Customer] = {}
+        self.locked: set[str] = set()
+        self.timeline: list[tuple[str, int, date | None, Tier | None]] = []
+
+    async def lock(self, customer_ids: Iterable[str]) -> None:
+        self.locked.update(customer_ids)
+
+    async def get(self, customer_id: str) -> Customer | None:
+        return self.stored.get(customer_id)
+
+    def save_customer(self, customer: Customer) -> None:
+        if customer.customer_id not in self.locked:
+            raise RuntimeError(f"saving customer {customer.customer_id} without holding its lock")
+        self.stored[customer.customer_id] = customer
+
+    def save_tier_change(self, customer: Customer) -> None:
+        self.timeline.append(
+            (customer.customer_id, customer.tier_revision, customer.tier_effective_at, customer.tier)
+        )
+
+
+class FakePeriods:
+    """Open periods by customer; every period ever opened, with its state, in `history`."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, OpenPeriod] = {}
+        self.history: dict[int, tuple[str, Period, str, str]] = {}
+
+    async def get(self, customer_id: str) -> OpenPeriod | None:
+        return self.open.get(customer_id)
+
+    def save_closed(self, period_id: int, *, state: str) -> None:
+        customer_id, period, _, opened_by = self.history[period_id]
+        self.history[period_id] = (customer_id, period, state, opened_by)
+        if (found := self.open.get(customer_id)) is not None and found.period_id == period_id:
+            del self.open[customer_id]
+
+    def save_opened(self, customer_id: str, period: Period, *, opened_by: str) -> None:
+        period_id = len(self.history) + 1
+        self.history[period_id] = (customer_id, period, "open", opened_by)
+        self.open[customer_id] = OpenPeriod(period_id=period_id, period=period)
+
+    def of(self, customer_id: str) -> list[tuple[Tier, date, date, str, str]]:
+        """The customer's periods in the order opened: tier, start, end, state, opened by."""
+        return [
+            (period.tier, period.start, period.end, state, opened_by)
+            for owner, period, state, opened_by in self.history.values()
+            if owner == customer_id
+        ]
+
+
+class FakeUnitOfWork(UnitOfWork):
+    def __init__(self, *, ruleset: Ruleset) -> None:
+        super().__init__(cast(AsyncConnection, None))
+        self.ruleset = ruleset
+        self.customers = FakeCustomers()
+        self.periods = FakePeriods()
+
+    def typed(self) -> EntitlementsUnitOfWork:
+        """Itself, as the handlers' parameter type: it has the surface they use."""
+        return cast(EntitlementsUnitOfWork, self)
