@@ -44,8 +44,8 @@ def test_no_locked_dependency_has_a_known_vulnerability() -> None:
     pip-audit exits 0 when it could not look a package up (it "skips" it): that is no audit, so this
     test never passes then; it is reported as skipped with pip-audit's reason (the vulnerability
     service is unreachable, or does not know the release: on this project's build machines PyPI's
-    per-release JSON is not served), and fails on any vulnerability it did find. `PIP_AUDIT_VULNERABILITY_SERVICE=osv` (and
-    `PIP_AUDIT_OSV_URL`) audit against OSV instead.
+    per-release JSON is not served), and fails on any vulnerability it did find.
+    `PIP_AUDIT_VULNERABILITY_SERVICE=osv` (and `PIP_AUDIT_OSV_URL`) audit against OSV instead.
     """
     result = _run(
         _tool("pip-audit"), "--requirement", "requirements.lock", "--require-hashes", "--disable-pip",
