@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from shared.events.internal import InternalEvent
 from shared.outbox import append_to_outbox
+from shared.refusals import Refused
 from shared.settings import ServiceSettings
 
 
@@ -82,16 +83,27 @@ class Transactions(Generic[U]):
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[U]:
-        """Commit once on a clean exit, roll back on an exception; outbox rows go in the same commit."""
+        """Commit once on a clean exit, roll back on an exception; outbox rows go in the same commit.
+
+        A `Refused` raised with `keep_effects=True` commits first and is raised after the commit.
+        """
+        kept: Refused | None = None
         async with self.engine.begin() as connection:
             unit_of_work = self._make_unit_of_work(connection)
-            yield unit_of_work
+            try:
+                yield unit_of_work
+            except Refused as refusal:
+                if not refusal.keep_effects:
+                    raise
+                kept = refusal
             await unit_of_work.flush()
             published = unit_of_work.published
             if published:
                 await append_to_outbox(connection, published)
         if published:
             self._after_publishing_commit()
+        if kept is not None:
+            raise kept
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[U]:

@@ -15,10 +15,13 @@ class Refused(Exception):
     status: ClassVar[int] = 400
     title: ClassVar[str] = "refused"
 
-    def __init__(self, detail: str, *, reason: str | None = None) -> None:
+    def __init__(self, detail: str, *, reason: str | None = None, keep_effects: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.reason = reason or self.default_reason
+        self.keep_effects = keep_effects
+        """Commit what the unit of work did before refusing (e.g. the refusal remembered under an
+        Idempotency-Key, so a retry answers the same); by default a refusal rolls everything back."""
 
     default_reason: ClassVar[str] = "refused"
 
