@@ -29,7 +29,7 @@ from cli.local import EmbeddedPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
 from services.assignment.main import MIGRATIONS_DIR
-from services.assignment.repository import AssignmentUnitOfWork
+from services.assignment.repositories import AssignmentUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.inbound import (
     AgentDeparted,
