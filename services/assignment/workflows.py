@@ -57,23 +57,37 @@ async def apply_choice(
     uow.customers.save_customer(now)
     agent = agents.get(after) if after else None
     uow.history.save_entry(
-        HistoryEntry(
-            customer_id=customer.customer_id,
-            revision=now.revision if changed else None,
-            agent_id=after,
-            agent_name=agent.name if agent else None,
-            agent_channel=agent.channel.value if agent else None,
-            basis=choice.basis.value if choice else None,
-            reason=reason,
-            effective_at=cause.effective_at,
-            decided_at=decided_at,
-            cause_event_id=cause.event_id,
-            cause_event_type=cause.event_type,
-        )
+        _history_entry(now, agent, choice=choice, reason=reason, cause=cause, decided_at=decided_at, published=changed)
     )
     if not changed:
         return []
     return [representative_changed(customer.customer_id, agent, reason=reason, revision=now.revision, cause=cause)]
+
+
+def _history_entry(
+    customer: Customer,
+    agent: Agent | None,
+    *,
+    choice: Choice | None,
+    reason: str,
+    cause: Cause,
+    decided_at: datetime,
+    published: bool,
+) -> HistoryEntry:
+    """A change published carries its `RepresentativeChanged` revision; one only recorded, none."""
+    return HistoryEntry(
+        customer_id=customer.customer_id,
+        revision=customer.revision if published else None,
+        agent_id=choice.agent_id if choice else None,
+        agent_name=agent.name if agent else None,
+        agent_channel=agent.channel.value if agent else None,
+        basis=choice.basis.value if choice else None,
+        reason=reason,
+        effective_at=cause.effective_at,
+        decided_at=decided_at,
+        cause_event_id=cause.event_id,
+        cause_event_type=cause.event_type,
+    )
 
 
 def _nobody(customer: Customer, top_performers_first: bool) -> str:
