@@ -10,7 +10,7 @@ upgrade (no churn), now and then a redelivered older revision (stale) or a downg
 assignment; and, interleaved, HR profile updates (one in four renaming a representative:
 republished), late first profiles and, rarely, a departure. A customer's events stay in order,
 interleaved with other customers' events, so one batch often holds several events of the same
-customer. The same generator feeds `tests/integration/test_assignment_batches.py`.
+customer. The same generator feeds `tests/assignment/test_batches.py`.
 """
 
 import random
@@ -29,7 +29,7 @@ from cli.postgres import EmbeddedPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
 from services.assignment.main import MIGRATIONS_DIR
-from services.assignment.repository import AssignmentUnitOfWork
+from services.assignment.repositories import AssignmentUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.inbound import (
     AgentDeparted,

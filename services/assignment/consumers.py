@@ -1,7 +1,7 @@
 """What assignment reads: the HR events and the tier decisions."""
 
 from services.assignment import handlers
-from services.assignment.repository import AssignmentUnitOfWork
+from services.assignment.repositories import AssignmentUnitOfWork
 from shared.events.inbound import AGENT_EVENT_ADAPTER
 from shared.events.internal import TIER_DECIDED_ADAPTER
 from shared.processing import Route

@@ -23,44 +23,36 @@ raises the question of what "no churn" allows. The line drawn here:
   counted as stale, as is a profile older than the one applied).
 """
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from dataclasses import replace
 
-from services.assignment.changes import Cause, apply_choice, fill, representative_changed, revise
-from services.assignment.domain import policy_shares
-from services.assignment.reassignment import TierStep, step_for_tier
-from services.assignment.repository import AssignmentUnitOfWork
+from services.assignment import mapping
+from services.assignment.domain.facts import Cause, Departure, Disqualification
+from services.assignment.domain.reassignment import TierStep, step_for_tier
+from services.assignment.domain.records import StoredAgent, departed, disqualified, with_profile, with_tier
+from services.assignment.repositories import AssignmentUnitOfWork
+from services.assignment.workflows import apply_choice, fill, revise
 from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted
 from shared.events.internal import InternalEvent, TierDecided
 
 
 async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
-    stored = await uow.customers.get(event.customer_id, for_update=True)
-    if stored is not None and event.revision <= stored.tier_revision:
+    facts, cause = mapping.tier_facts_of(event), mapping.cause_of_tier(event)
+    await uow.customers.lock([facts.customer_id])
+    stored = await uow.customers.get(facts.customer_id)
+    if stored is not None and facts.revision <= stored.tier_revision:
         uow.mark_stale()
         return []
-    customer = await uow.customers.save_tier(
-        event.customer_id,
-        tier_revision=event.revision,
-        tier=event.tier,
-        serving_channel=event.serving_channel,
-        policies=policy_shares(event.policies, standard=event.standard),
-    )
-    cause = Cause.of_tier(event)
+    customer = with_tier(stored, facts)
+    uow.customers.save_customer(customer)
     step = step_for_tier(is_vip=customer.is_vip, represented=customer.representative is not None)
     if step is TierStep.END:
         return await apply_choice(
-            uow,
-            customer,
-            None,
-            agents={},
-            cause=cause,
-            why=f"no longer VIP ({event.reason})",
-            decided_at=event.occurred_at,
+            uow, customer, None, agents={}, cause=cause, why=f"no longer VIP ({facts.reason})",
+            decided_at=facts.occurred_at,
         )
     if step is TierStep.FILL:
         was_vip = stored is not None and stored.is_vip
-        why = "still VIP without a representative; tried again" if was_vip else f"became VIP ({event.tier})"
+        why = "still VIP without a representative; tried again" if was_vip else f"became VIP ({facts.tier})"
         return await fill(uow, [customer], cause=cause, why=why)
     return []
 
@@ -68,19 +60,17 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
 async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
     """A profile older than the one applied is stale. A first profile is a late fact for customers
     whose choice it could have changed; a person who becomes assignable fills open vacancies."""
-    profile = event.agent
-    stored = await uow.agents.get(profile.agent_id, for_update=True)
-    before = stored.agent if stored else None
-    if stored is not None and stored.profile_at is not None and event.occurred_at < stored.profile_at:
+    profile, cause = mapping.profile_of(event), mapping.cause_of_hr(event, zone=uow.ruleset.zone)
+    await uow.agents.lock([profile.agent.agent_id])
+    stored = await uow.agents.get(profile.agent.agent_id)
+    if stored is not None and stored.profile_at is not None and profile.at < stored.profile_at:
         uow.mark_stale()
         return []
-    await uow.agents.save_profile(profile, at=event.occurred_at)
-    now = await uow.agents.get(profile.agent_id)
-    assert now is not None and now.agent is not None
+    before = stored.agent if stored else None
+    now = with_profile(stored, profile)
+    uow.agents.save_agent(now)
     agent = now.agent
-    cause = Cause.of_inbound(
-        event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at, zone=_zone(uow)
-    )
+    assert agent is not None
     published: list[InternalEvent] = []
     if before is None:
         why = f"profile of {agent.name} ({agent.agent_id}) arrived after the assignment"
@@ -88,10 +78,13 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
             published += await revise(uow, customer, late_agent_id=agent.agent_id, cause=cause, why=why)
     elif (before.name, before.channel) != (agent.name, agent.channel):
         for customer in await uow.customers.represented_by(agent.agent_id):
-            revision = await uow.customers.bump_revision(customer.customer_id)
+            republished = replace(customer, revision=customer.revision + 1)
+            uow.customers.save_customer(republished)
             why = f"the representative's name or channel changed; assigned as: {customer.reason}"
             published.append(
-                representative_changed(customer.customer_id, agent, reason=why, revision=revision, cause=cause)
+                mapping.representative_changed(
+                    customer.customer_id, agent, reason=why, revision=republished.revision, cause=cause
+                )
             )
     if agent.assignable and (before is None or not before.assignable):
         vacancies = await uow.customers.vacancies_for(agent)
@@ -101,60 +94,58 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
 
 async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
     """The departed person's customers are reassigned by the regular rule, the departed excluded."""
-    if not await uow.agents.mark_departed(event.agent_id, departed_on=event.departed_on, at=event.occurred_at):
+    departure = mapping.departure_of(event)
+    await uow.agents.lock([departure.agent_id])
+    stored = await uow.agents.get(departure.agent_id)
+    now = departed(stored, departure)
+    if now is None:
         return []
-    why = f"representative {await _name(uow, event.agent_id)} left the company on {event.departed_on}"
-    return await _hand_over_customers(event, uow, why=why, top_performers_first=False)
+    uow.agents.save_agent(now)
+    why = f"representative {_name(stored, departure.agent_id)} left the company on {departure.departed_on}"
+    cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
+    return await _hand_over_customers(departure, uow, cause=cause, why=why, top_performers_first=False)
 
 
 async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
     """The disqualified person loses every VIP customer to the serving channel's top performers."""
-    if not await uow.agents.mark_disqualified(event.agent_id, reason=event.reason, at=event.occurred_at):
+    disqualification = mapping.disqualification_of(event)
+    await uow.agents.lock([disqualification.agent_id])
+    stored = await uow.agents.get(disqualification.agent_id)
+    now = disqualified(stored, disqualification)
+    if now is None:
         return []
-    why = f"representative {await _name(uow, event.agent_id)} disqualified ({event.reason})"
-    return await _hand_over_customers(event, uow, why=why, top_performers_first=True)
+    uow.agents.save_agent(now)
+    why = f"representative {_name(stored, disqualification.agent_id)} disqualified ({disqualification.reason})"
+    cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
+    return await _hand_over_customers(disqualification, uow, cause=cause, why=why, top_performers_first=True)
 
 
 async def _hand_over_customers(
-    event: AgentDeparted | AgentDisqualified, uow: AssignmentUnitOfWork, *, why: str, top_performers_first: bool
+    fact: Departure | Disqualification, uow: AssignmentUnitOfWork, *, cause: Cause, why: str, top_performers_first: bool
 ) -> list[InternalEvent]:
     """Everyone the person represents gets someone else; the person is never chosen again."""
-    cause = Cause.of_inbound(
-        event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at, zone=_zone(uow)
-    )
     return await fill(
         uow,
-        await uow.customers.represented_by(event.agent_id),
+        await uow.customers.represented_by(fact.agent_id),
         cause=cause,
         why=why,
-        excluded={event.agent_id},
+        excluded={fact.agent_id},
         top_performers_first=top_performers_first,
     )
 
 
 async def on_customer_contacted(event: CustomerContacted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
-    """Kept for later choices; one made before the current choice was taken is a late fact for it.
-    A `contacted_at` without an offset is read in the insurer's time zone."""
-    contacted_at = _aware(event.contacted_at, _zone(uow))
-    await uow.contacts.record(customer_id=event.customer_id, agent_id=event.agent_id, contacted_at=contacted_at)
-    customer = await uow.customers.get(event.customer_id, for_update=True)
-    if customer is None or customer.decided_at is None or contacted_at > customer.decided_at:
+    """Kept for later choices; one made before the current choice was taken is a late fact for it."""
+    contact = mapping.contact_of(event, zone=uow.ruleset.zone)
+    await uow.contacts.save_contact(contact)
+    await uow.customers.lock([contact.customer_id])
+    customer = await uow.customers.get(contact.customer_id)
+    if customer is None or customer.decided_at is None or contact.contacted_at > customer.decided_at:
         return []
-    cause = Cause.of_inbound(
-        event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at, zone=_zone(uow)
-    )
-    why = f"contact by {event.agent_id} at {contacted_at.isoformat()}, before the assignment, arrived late"
-    return await revise(uow, customer, late_agent_id=event.agent_id, cause=cause, why=why)
+    cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
+    why = f"contact by {contact.agent_id} at {contact.contacted_at.isoformat()}, before the assignment, arrived late"
+    return await revise(uow, customer, late_agent_id=contact.agent_id, cause=cause, why=why)
 
 
-def _zone(uow: AssignmentUnitOfWork) -> ZoneInfo:
-    return uow.ruleset.zone
-
-
-def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
-
-
-async def _name(uow: AssignmentUnitOfWork, agent_id: str) -> str:
-    stored = await uow.agents.get(agent_id)
+def _name(stored: StoredAgent | None, agent_id: str) -> str:
     return f"{stored.agent.name} ({agent_id})" if stored and stored.agent else agent_id

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.assignment import api, consumers, ops_api
+from services.assignment import api, consumers, ops
 from services.assignment.config import AssignmentSettings
-from services.assignment.repository import AssignmentUnitOfWork
+from services.assignment.repositories import AssignmentUnitOfWork
 from shared.ruleset import load_ruleset
 from shared.service import build_service_app, run_service
 
@@ -16,17 +16,17 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def create_app(settings: AssignmentSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
-    app = build_service_app(
+    return build_service_app(
         title="VIP assignment",
         settings=settings,
+        ruleset=ruleset,
         make_unit_of_work=partial(AssignmentUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
+        routers=[*api.ROUTERS, ops.router],
+        gauges=ops.gauges,
     )
-    app.include_router(api.router)
-    app.include_router(ops_api.install(app))
-    return app
 
 
 def main() -> None:

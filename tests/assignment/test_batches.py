@@ -20,7 +20,7 @@ from cli.postgres import EmbeddedPostgres, ExternalPostgres
 from services.assignment import consumers
 from services.assignment.config import AssignmentSettings
 from services.assignment.main import MIGRATIONS_DIR
-from services.assignment.repository import AssignmentUnitOfWork
+from services.assignment.repositories import AssignmentUnitOfWork
 from services.assignment.tables import agents, contacts, customers, representative_history
 from shared.db import Transactions, create_engine
 from shared.events.inbound import AgentDisqualified, AgentProfile, AgentUpserted, CustomerContacted

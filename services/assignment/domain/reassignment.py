@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from services.assignment.domain import (
+from services.assignment.domain.assignment import (
     Agent,
     Choice,
     PolicyShare,

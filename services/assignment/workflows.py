@@ -1,52 +1,23 @@
-"""Carrying a choice out: the customer row, both persons' loads, the history entry, and the
+"""Carrying a choice out: the customer, both persons' loads, the history entry, and the
 `RepresentativeChanged` to publish. The handlers decide *when*; the domain decides *who*; this
 module is the one place a representative is ever changed.
+
+Assignment has no HTTP command and no daily run yet (departures act on receipt): its workflows are
+what the handlers share, filling vacancies (`fill`) and revising a choice on a late fact (`revise`).
 """
 
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from dataclasses import replace
+from datetime import datetime
 
-from services.assignment.domain import Agent, Basis, Choice
-from services.assignment.history import HistoryEntry
-from services.assignment.reassignment import Vacancy, fill_vacancies, revise_for_late_fact
-from services.assignment.repository import AssignmentUnitOfWork, Customer
-from shared.events.ids import derive_event_id
-from shared.events.internal import InternalEvent, Representative, RepresentativeChanged, TierDecided
-
-
-@dataclass(frozen=True, slots=True)
-class Cause:
-    """The event a change comes from: ids for the output event, its time, and the effective date."""
-
-    event_id: str
-    event_type: str
-    correlation_id: str
-    occurred_at: datetime
-    effective_at: date
-
-    @classmethod
-    def of_tier(cls, event: TierDecided) -> "Cause":
-        return cls(
-            event_id=event.event_id,
-            event_type=event.event_type,
-            correlation_id=event.correlation_id,
-            occurred_at=event.occurred_at,
-            effective_at=event.effective_at,
-        )
-
-    @classmethod
-    def of_inbound(cls, *, event_id: str, event_type: str, occurred_at: datetime, zone: ZoneInfo) -> "Cause":
-        """An HR event takes effect on the insurer's calendar date of its `occurred_at`."""
-        return cls(
-            event_id=event_id,
-            event_type=event_type,
-            correlation_id=event_id,
-            occurred_at=occurred_at,
-            effective_at=occurred_at.astimezone(zone).date(),
-        )
+from services.assignment.domain.assignment import Agent, Basis, Choice
+from services.assignment.domain.facts import Cause
+from services.assignment.domain.reassignment import Vacancy, fill_vacancies, revise_for_late_fact
+from services.assignment.domain.records import Customer, HistoryEntry, assigned
+from services.assignment.mapping import representative_changed
+from services.assignment.repositories import AssignmentUnitOfWork
+from shared.events.internal import InternalEvent
 
 
 async def apply_choice(
@@ -75,50 +46,47 @@ async def apply_choice(
         reason = choice.reason
     else:
         reason = f"{why}: {_nobody(customer, top_performers_first)}" if customer.is_vip else why
-    revision = await uow.customers.record_assignment(
-        customer,
-        choice=choice,
-        decided_at=decided_at,
-        since=cause.effective_at,
-        unassigned_reason=reason,
-        top_performers_first=top_performers_first,
-        publishing=changed,
+    if changed:
+        for agent_id, delta in ((before, -1), (after, 1)):
+            if agent_id is not None:
+                uow.agents.add_load(agent_id, delta)
+    now = assigned(
+        customer, choice=choice, decided_at=decided_at, since=cause.effective_at, unassigned_reason=reason,
+        top_performers_first=top_performers_first, publishing=changed,
     )
+    uow.customers.save_customer(now)
     agent = agents.get(after) if after else None
-    await uow.history.append(
-        HistoryEntry(
-            customer_id=customer.customer_id,
-            revision=revision if changed else None,
-            agent_id=after,
-            agent_name=agent.name if agent else None,
-            agent_channel=agent.channel.value if agent else None,
-            basis=choice.basis.value if choice else None,
-            reason=reason,
-            effective_at=cause.effective_at,
-            decided_at=decided_at,
-            cause_event_id=cause.event_id,
-            cause_event_type=cause.event_type,
-        )
+    uow.history.save_entry(
+        _history_entry(now, agent, choice=choice, reason=reason, cause=cause, decided_at=decided_at, published=changed)
     )
     if not changed:
         return []
-    return [representative_changed(customer.customer_id, agent, reason=reason, revision=revision, cause=cause)]
+    return [representative_changed(customer.customer_id, agent, reason=reason, revision=now.revision, cause=cause)]
 
 
-def representative_changed(
-    customer_id: str, agent: Agent | None, *, reason: str, revision: int, cause: Cause
-) -> RepresentativeChanged:
-    return RepresentativeChanged(
-        event_id=derive_event_id(cause.event_id, "representative_changed", customer_id, revision),
-        occurred_at=cause.occurred_at,
-        correlation_id=cause.correlation_id,
-        customer_id=customer_id,
-        revision=revision,
-        representative=(
-            Representative(agent_id=agent.agent_id, name=agent.name, channel=agent.channel) if agent else None
-        ),
+def _history_entry(
+    customer: Customer,
+    agent: Agent | None,
+    *,
+    choice: Choice | None,
+    reason: str,
+    cause: Cause,
+    decided_at: datetime,
+    published: bool,
+) -> HistoryEntry:
+    """A change published carries its `RepresentativeChanged` revision; one only recorded, none."""
+    return HistoryEntry(
+        customer_id=customer.customer_id,
+        revision=customer.revision if published else None,
+        agent_id=choice.agent_id if choice else None,
+        agent_name=agent.name if agent else None,
+        agent_channel=agent.channel.value if agent else None,
+        basis=choice.basis.value if choice else None,
         reason=reason,
         effective_at=cause.effective_at,
+        decided_at=decided_at,
+        cause_event_id=cause.event_id,
+        cause_event_type=cause.event_type,
     )
 
 
@@ -144,7 +112,7 @@ async def fill(
     as the choices are made. `top_performers_first` None: as each customer's vacancy says."""
     if not customers:
         return []
-    await uow.contacts.preload(customer.customer_id for customer in customers)
+    await uow.contacts.load(customer.customer_id for customer in customers)
     vacancies = [
         Vacancy(
             customer_id=customer.customer_id,
@@ -157,30 +125,7 @@ async def fill(
         )
         for customer in customers
     ]
-    named = {share.agent_id for vacancy in vacancies for share in vacancy.policies if share.agent_id}
-    agents, loads = await uow.agents.candidates(named=named, pools={}, top_performers={})
-    chosen = dict(
-        fill_vacancies(
-            vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=cause.occurred_at
-        )
-    )
-    if not _settled_by_policies(vacancies, chosen):
-        pools = Counter(vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel)
-        tops = Counter(
-            vacancy.serving_channel
-            for vacancy in vacancies
-            if vacancy.serving_channel and vacancy.top_performers_first
-        )
-        agents, loads = await uow.agents.candidates(
-            named=named,
-            pools={channel: count + 1 for channel, count in pools.items()},
-            top_performers={channel: count + 1 for channel, count in tops.items()},
-        )
-        chosen = dict(
-            fill_vacancies(
-                vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=cause.occurred_at
-            )
-        )
+    agents, chosen = await _choose(uow, vacancies, excluded=excluded, as_of=cause.occurred_at)
     published: list[InternalEvent] = []
     for customer, vacancy in zip(customers, vacancies, strict=True):
         published += await apply_choice(
@@ -196,12 +141,38 @@ async def fill(
     return published
 
 
+async def _choose(
+    uow: AssignmentUnitOfWork, vacancies: Sequence[Vacancy], *, excluded: Collection[str], as_of: datetime
+) -> tuple[dict[str, Agent], dict[str, Choice | None]]:
+    """The choices, with the persons on the policies first; the pools (which need a query) are read
+    only when someone needs them (`_settled_by_policies`)."""
+    named = {share.agent_id for vacancy in vacancies for share in vacancy.policies if share.agent_id}
+    agents, loads = await uow.agents.candidates(named=named, pools={}, top_performers={})
+    chosen = dict(
+        fill_vacancies(vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=as_of)
+    )
+    if _settled_by_policies(vacancies, chosen):
+        return agents, chosen
+    pools = Counter(vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel)
+    tops = Counter(
+        vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel and vacancy.top_performers_first
+    )
+    agents, loads = await uow.agents.candidates(
+        named=named,
+        pools={channel: count + 1 for channel, count in pools.items()},
+        top_performers={channel: count + 1 for channel, count in tops.items()},
+    )
+    chosen = dict(
+        fill_vacancies(vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=as_of)
+    )
+    return agents, chosen
+
+
 def _settled_by_policies(vacancies: Sequence[Vacancy], chosen: Mapping[str, Choice | None]) -> bool:
     """Whether every vacancy went to a person on its policies, with only those persons looked at.
 
     The policies are tried before any pool, and that step reads neither the pools nor the loads, so
-    adding the pools could not change these choices: the pools (which need a query) are read only
-    when someone needs them.
+    adding the pools could not change these choices.
     """
     return all(
         not vacancy.top_performers_first
@@ -215,7 +186,7 @@ async def revise(
     uow: AssignmentUnitOfWork, customer: Customer, *, late_agent_id: str, cause: Cause, why: str
 ) -> list[InternalEvent]:
     """Take the customer's decision again as of when it was taken, now that a late fact about
-    `late_agent_id` is known (`reassignment.revise_for_late_fact` says when that moves anyone)."""
+    `late_agent_id` is known (`domain.reassignment.revise_for_late_fact` says when that moves anyone)."""
     incumbent, decided_at = customer.representative, customer.decided_at
     if incumbent is None or decided_at is None or late_agent_id not in incumbent.revisable_by:
         return []

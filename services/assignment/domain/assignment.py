@@ -19,7 +19,7 @@ invariants the tests hold us to:
 - The result never depends on the order of the inputs.
 
 Changes to an existing assignment, and what the rules leave open about late facts (order
-independence), are in `services.assignment.reassignment`.
+independence), are in `services.assignment.domain.reassignment`.
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -28,7 +28,6 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from shared.events.internal import PolicyContribution
 from shared.events.values import AgentRole, Channel, Standard
 
 POOL_ROLES = frozenset({AgentRole.CS_SPECIALIST, AgentRole.RENEWAL_STAFF, AgentRole.BACK_OFFICE})
@@ -94,19 +93,11 @@ class Choice:
     revisable_by: frozenset[str] = field(default_factory=frozenset)
 
 
-def policy_shares(contributions: Iterable[PolicyContribution], *, standard: Standard) -> tuple[PolicyShare, ...]:
+def contribution_of(*, points: Decimal, standard_premium: Decimal, standard: Standard) -> Decimal:
     """Contribution is measured in the figure the customer's tier is held against **(interpretation)**:
     2015 points, or the legacy standard premium for a customer kept on the legacy standard.
     """
-    return tuple(
-        PolicyShare(
-            policy_no=item.policy_no,
-            agent_id=item.agent_id,
-            contribution=item.standard_premium if standard is Standard.LEGACY else item.points,
-            counted=item.state == "counted",
-        )
-        for item in contributions
-    )
+    return standard_premium if standard is Standard.LEGACY else points
 
 
 def choose_representative(

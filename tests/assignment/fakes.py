@@ -1,0 +1,125 @@
+"""An in-memory unit of work for assignment's handlers: each repository's small surface over dicts.
+
+Locks are no-ops (one test, one task); everything else behaves as the real repositories do for one
+transaction. `test_batches.py` and `test_service.py` run the same handlers on PostgreSQL: the proof
+that fake and real agree.
+"""
+
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import cast
+
+from services.assignment.domain.assignment import POOL_ROLES, Agent
+from services.assignment.domain.facts import Contact
+from services.assignment.domain.records import Customer, HistoryEntry, StoredAgent
+from services.assignment.repositories import AssignmentUnitOfWork
+from shared.events.values import Channel
+from shared.ruleset import load_ruleset
+from shared.settings import DEFAULT_RULESET_PATH
+
+RULESET = load_ruleset(DEFAULT_RULESET_PATH)
+
+
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.stored: dict[str, Customer] = {}
+
+    async def lock(self, customer_ids: Iterable[str]) -> None:
+        """Nothing to wait for in memory."""
+
+    async def get(self, customer_id: str) -> Customer | None:
+        return self.stored.get(customer_id)
+
+    def save_customer(self, customer: Customer) -> None:
+        self.stored[customer.customer_id] = customer
+
+    def _where(self, matches: Callable[[Customer], bool]) -> list[Customer]:
+        return [customer for _, customer in sorted(self.stored.items()) if matches(customer)]
+
+    async def represented_by(self, agent_id: str) -> list[Customer]:
+        return self._where(lambda each: each.representative is not None and each.representative.agent_id == agent_id)
+
+    async def revisable_by(self, agent_id: str) -> list[Customer]:
+        return self._where(
+            lambda each: each.representative is not None and agent_id in each.representative.revisable_by
+        )
+
+    async def vacancies_for(self, agent: Agent) -> list[Customer]:
+        by_channel = agent.role in POOL_ROLES or agent.top_performer
+        return self._where(
+            lambda each: each.is_vip
+            and each.representative is None
+            and (agent.agent_id in each.service_person_ids or (by_channel and each.serving_channel == agent.channel))
+        )
+
+
+class FakeAgents:
+    def __init__(self) -> None:
+        self.stored: dict[str, StoredAgent] = {}
+
+    async def lock(self, agent_ids: Iterable[str]) -> None:
+        """Nothing to wait for in memory."""
+
+    async def get(self, agent_id: str) -> StoredAgent | None:
+        return self.stored.get(agent_id)
+
+    def save_agent(self, stored: StoredAgent) -> None:
+        before = self.stored.get(stored.agent_id)
+        self.stored[stored.agent_id] = replace(stored, load=before.load if before else 0)
+
+    def add_load(self, agent_id: str, delta: int) -> None:
+        if agent_id in self.stored:
+            self.stored[agent_id] = replace(self.stored[agent_id], load=self.stored[agent_id].load + delta)
+
+    async def candidates(
+        self, *, named: Collection[str], pools: Mapping[Channel, int], top_performers: Mapping[Channel, int]
+    ) -> tuple[dict[str, Agent], dict[str, int]]:
+        """Everyone with a profile: the rules pick the pool members and top performers themselves."""
+        known = [stored for stored in self.stored.values() if stored.agent is not None]
+        return {each.agent_id: each.agent for each in known if each.agent}, {each.agent_id: each.load for each in known}
+
+
+class FakeContacts:
+    def __init__(self) -> None:
+        self.stored: set[Contact] = set()
+
+    async def load(self, customer_ids: Iterable[str]) -> None:
+        """All in memory already."""
+
+    async def save_contact(self, contact: Contact) -> None:
+        self.stored.add(contact)
+
+    async def latest(self, customer_id: str, *, until: datetime) -> dict[str, datetime]:
+        latest: dict[str, datetime] = {}
+        for contact in self.stored:
+            moment = contact.contacted_at
+            if contact.customer_id == customer_id and moment <= until:
+                latest[contact.agent_id] = max(moment, latest.get(contact.agent_id, moment))
+        return latest
+
+
+class FakeHistory:
+    def __init__(self) -> None:
+        self.entries: list[HistoryEntry] = []
+
+    def save_entry(self, entry: HistoryEntry) -> None:
+        self.entries.append(entry)
+
+
+class FakeUnitOfWork:
+    """What handlers use of `AssignmentUnitOfWork`; `typed()` hands it to them under that type."""
+
+    def __init__(self) -> None:
+        self.ruleset = RULESET
+        self.customers = FakeCustomers()
+        self.agents = FakeAgents()
+        self.contacts = FakeContacts()
+        self.history = FakeHistory()
+        self.stale_events = 0
+
+    def mark_stale(self) -> None:
+        self.stale_events += 1
+
+    def typed(self) -> AssignmentUnitOfWork:
+        return cast(AssignmentUnitOfWork, self)
