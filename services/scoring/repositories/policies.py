@@ -86,7 +86,7 @@ class PolicyRepository:
 
     async def load_held_by(self, holder_ids: Iterable[str]) -> None:
         """Load, in two statements whatever their number, every policy the holders hold."""
-        wanted = sorted(set(holder_ids) - set(self._held))
+        wanted = sorted({holder_id for holder_id in holder_ids if holder_id not in self._held})
         if not wanted:
             return
         rows = await self._connection.execute(
@@ -101,7 +101,8 @@ class PolicyRepository:
 
     async def held_by(self, holder_id: str) -> list[Policy]:
         """The policies the customer holds now (saves of this transaction included), by policy number."""
-        await self.load_held_by([holder_id])
+        if holder_id not in self._held:
+            await self.load_held_by([holder_id])
         candidates = self._held[holder_id] | self._saved_to.get(holder_id, set())
         current = (self._map.loaded(policy_no) for policy_no in sorted(candidates))
         return [stored.policy for stored in current if stored is not None and stored.policy.holder_id == holder_id]
