@@ -4,9 +4,9 @@
 
 Seeds the scoring database (embedded PostgreSQL in a temporary directory, COPY) with N customers
 holding two policies each: one counted, one whose cooling-off ends on the run's date, plus N more
-customers with nothing due. Then, in a separate process (so its peak RSS is its own), runs the same
-`run_daily` the `POST /v1/daily-runs` endpoint runs and reports customers changed, seconds, and peak
-RSS. The last line is `daily_run_customers=<n> seconds=<s> changed=<c> peak_rss_mb=<m>`.
+customers with nothing due. Then, in a separate process (so its peak RSS is its own), runs scoring's
+daily-run steps through the shared driver, as `POST /v1/daily-runs` does, and reports customers
+changed, seconds, and peak RSS. The last line is `daily_run_customers=<n> seconds=<s> changed=<c> peak_rss_mb=<m>`.
 """
 
 import argparse
@@ -80,8 +80,9 @@ async def run(database_url: str) -> None:
     from functools import partial
 
     from services.scoring.config import ScoringSettings
-    from services.scoring.daily_run import run_daily
-    from services.scoring.repository import ScoringUnitOfWork
+    from services.scoring.repositories import ScoringUnitOfWork
+    from services.scoring.workflows import DAILY_RUN_STEPS, finish
+    from shared.daily_run import DailyRun, drive_daily_run
     from shared.db import Transactions, create_engine
     from shared.ruleset import load_ruleset
 
@@ -91,7 +92,14 @@ async def run(database_url: str) -> None:
         make_unit_of_work=partial(ScoringUnitOfWork, ruleset=load_ruleset(settings.ruleset_path)),
     )
     started = time.perf_counter()
-    changed = await run_daily(transactions, as_of=AS_OF, started_at=datetime.now(UTC))
+    steps = await drive_daily_run(
+        transactions=transactions,
+        run=DailyRun(as_of=AS_OF, started_at=datetime.now(UTC), run_by="bench"),
+        steps=DAILY_RUN_STEPS,
+        chunk_size=settings.daily_run_batch_size,
+        finish=finish,
+    )
+    changed = sum(steps.values())
     seconds = time.perf_counter() - started
     await transactions.engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -15,7 +15,7 @@ from cli.postgres import EmbeddedPostgres
 from services.scoring import consumers
 from services.scoring.config import ScoringSettings
 from services.scoring.main import MIGRATIONS_DIR
-from services.scoring.repository import ScoringUnitOfWork
+from services.scoring.repositories import ScoringUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.inbound import POLICY_EVENT_ADAPTER
 from shared.migrations import upgrade_to_head

@@ -1,7 +1,7 @@
 """What scoring reads: every policy event type, all through one handler."""
 
 from services.scoring import handlers
-from services.scoring.repository import ScoringUnitOfWork
+from services.scoring.repositories import ScoringUnitOfWork
 from shared.events.inbound import POLICY_EVENT_ADAPTER, POLICY_EVENT_TYPES
 from shared.processing import Route
 from shared.topics import CUSTOMER_SCORES, POLICY_EVENTS

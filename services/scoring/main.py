@@ -5,9 +5,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.scoring import api, consumers, ops_api
+from services.scoring import api, consumers, ops
 from services.scoring.config import ScoringSettings
-from services.scoring.repository import ScoringUnitOfWork
+from services.scoring.repositories import ScoringUnitOfWork
 from shared.ruleset import load_ruleset
 from shared.service import build_service_app, run_service
 
@@ -15,19 +15,19 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: ScoringSettings) -> FastAPI:
+    """The ruleset is loaded once, here, and handed to everything that needs it."""
     ruleset = load_ruleset(settings.ruleset_path)
-    app = build_service_app(
+    return build_service_app(
         title="VIP scoring",
         settings=settings,
+        ruleset=ruleset,
         make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
+        routers=[*api.ROUTERS, ops.router],
+        gauges=ops.gauges,
     )
-    app.state.ruleset = ruleset
-    app.include_router(api.router)
-    app.include_router(ops_api.install(app))
-    return app
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from prometheus_client import generate_latest
 
 from dashboard.pipeline import RateHistory, parse_service_metrics
 from dashboard.sessions import LoginRefused, Sessions
-from services.scoring.ops_queries import tier_on_2015_points
+from services.scoring.ops import tier_on_2015_points
 from services.tiering.ops import movement
 from shared.events.values import Tier
 from shared.metrics import ServiceMetrics, set_labelled

@@ -1,5 +1,6 @@
 """Properties of the points formulas (rules.md sections 2-3) over any valid policy."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -8,7 +9,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.scoring.domain import points_for, score_customer, score_policy, standard_premium_for
+from services.scoring.domain.customers import score_customer
+from services.scoring.domain.points import points_for, score_policy, standard_premium_for
+from services.scoring.domain.policies import Policy
+from services.scoring.mapping import policy_of
 from shared.events.inbound import PolicyState
 from shared.events.values import Channel, PaymentMode, PolicyStatus, ProductType
 from shared.ruleset import load_ruleset
@@ -21,7 +25,7 @@ dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 
 
 @st.composite
-def policies(draw: st.DrawFn, **fixed: Any) -> PolicyState:
+def policies(draw: st.DrawFn, /, **fixed: Any) -> Policy:
     issued_on = draw(dates)
     state: dict[str, Any] = {
         "policy_no": draw(st.from_regex(r"P[0-9]{1,8}", fullmatch=True)),
@@ -43,7 +47,7 @@ def policies(draw: st.DrawFn, **fixed: Any) -> PolicyState:
         "paid_up": draw(st.booleans()),
         "loan_outstanding": draw(st.sampled_from([Decimal("0.00")]) | money),
     }
-    return PolicyState.model_validate(state | fixed)
+    return policy_of(PolicyState.model_validate(state | fixed))
 
 
 def _two_places(value: Decimal) -> bool:
@@ -51,7 +55,7 @@ def _two_places(value: Decimal) -> bool:
 
 
 @given(policies(), dates)
-def test_points_are_never_negative_and_have_two_places(subject: PolicyState, as_of: date) -> None:
+def test_points_are_never_negative_and_have_two_places(subject: Policy, as_of: date) -> None:
     score = score_policy(subject, ruleset=RULESET, as_of=as_of)
 
     for amount in (score.points, score.standard_premium, score.pending_points):
@@ -61,7 +65,7 @@ def test_points_are_never_negative_and_have_two_places(subject: PolicyState, as_
 
 @given(policies(), dates)
 def test_a_policy_is_counted_pending_or_excluded_and_nothing_in_between(
-    subject: PolicyState, as_of: date
+    subject: Policy, as_of: date
 ) -> None:
     score = score_policy(subject, ruleset=RULESET, as_of=as_of)
 
@@ -78,8 +82,8 @@ def test_a_policy_is_counted_pending_or_excluded_and_nothing_in_between(
 
 
 @given(policies(), positive_money)
-def test_points_are_monotone_in_premium(subject: PolicyState, raise_by: Decimal) -> None:
-    higher = subject.model_copy(update={"modal_premium": subject.modal_premium + raise_by})
+def test_points_are_monotone_in_premium(subject: Policy, raise_by: Decimal) -> None:
+    higher = replace(subject, modal_premium=subject.modal_premium + raise_by)
 
     assert points_for(higher, RULESET) >= points_for(subject, RULESET)
     assert standard_premium_for(higher, RULESET) >= standard_premium_for(subject, RULESET)
@@ -87,37 +91,36 @@ def test_points_are_monotone_in_premium(subject: PolicyState, raise_by: Decimal)
 
 @given(policies(status="in_force", channel="agency", loan_outstanding="0.00"), positive_money)
 def test_more_premium_strictly_raises_a_counting_premium_policy(
-    subject: PolicyState, raise_by: Decimal
+    subject: Policy, raise_by: Decimal
 ) -> None:
-    paying = subject.model_copy(
-        update={
-            "product_type": ProductType.PARTICIPATING,
-            "premium_waived": False,
-            "paid_up": False,
-            "annuity_converted_premium": Decimal("0.00"),
-            "payment_term_years": max(subject.payment_term_years, 1),
-        }
+    paying = replace(
+        subject,
+        product_type=ProductType.PARTICIPATING,
+        premium_waived=False,
+        paid_up=False,
+        annuity_converted_premium=Decimal("0.00"),
+        payment_term_years=max(subject.payment_term_years, 1),
     )
     bigger = raise_by * 1000  # large enough to survive X/10 and rounding
-    higher = paying.model_copy(update={"modal_premium": paying.modal_premium + bigger})
+    higher = replace(paying, modal_premium=paying.modal_premium + bigger)
 
     assert points_for(higher, RULESET) > points_for(paying, RULESET)
 
 
 @given(policies(), st.integers(min_value=0, max_value=10), st.integers(min_value=0, max_value=10))
-def test_points_are_monotone_in_term_up_to_ten_years(subject: PolicyState, first: int, second: int) -> None:
+def test_points_are_monotone_in_term_up_to_ten_years(subject: Policy, first: int, second: int) -> None:
     shorter, longer = sorted((first, second))
-    short = subject.model_copy(update={"payment_term_years": shorter})
-    long_ = subject.model_copy(update={"payment_term_years": longer})
+    short = replace(subject, payment_term_years=shorter)
+    long_ = replace(subject, payment_term_years=longer)
 
     assert points_for(long_, RULESET) >= points_for(short, RULESET)
     assert standard_premium_for(long_, RULESET) >= standard_premium_for(short, RULESET)
 
 
 @given(policies(), st.integers(min_value=10, max_value=100))
-def test_terms_of_ten_years_and_more_all_count_in_full(subject: PolicyState, term: int) -> None:
-    ten = subject.model_copy(update={"payment_term_years": 10})
-    longer = subject.model_copy(update={"payment_term_years": term})
+def test_terms_of_ten_years_and_more_all_count_in_full(subject: Policy, term: int) -> None:
+    ten = replace(subject, payment_term_years=10)
+    longer = replace(subject, payment_term_years=term)
 
     assert points_for(longer, RULESET) == points_for(ten, RULESET)
     assert standard_premium_for(longer, RULESET) == standard_premium_for(ten, RULESET)
@@ -125,7 +128,7 @@ def test_terms_of_ten_years_and_more_all_count_in_full(subject: PolicyState, ter
 
 @given(st.lists(policies(), max_size=8), dates)
 def test_a_customer_total_is_the_sum_of_the_rounded_policies(
-    subjects: list[PolicyState], as_of: date
+    subjects: list[Policy], as_of: date
 ) -> None:
     scores = [score_policy(subject, ruleset=RULESET, as_of=as_of) for subject in subjects]
 

@@ -1,4 +1,4 @@
-"""Points of a policy and of a customer (rules.md sections 1-3, cooling-off and serving channel of 4).
+"""Points of one policy on a date (rules.md sections 1-3, and cooling-off of section 4).
 
 Pure functions over frozen values: no I/O, no clock (`as_of` is passed in), `Decimal` only, every
 number from the `Ruleset`. Invariants the tests hold us to:
@@ -14,13 +14,12 @@ number from the `Ruleset`. Invariants the tests hold us to:
   nothing now and will not start to by itself: not in force, group channel, pledged for a loan).
 """
 
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
-from shared.events.inbound import PolicyState
+from services.scoring.domain.policies import Policy
 from shared.events.values import Channel, PaymentMode, PolicyStatus, ProductType
 from shared.ruleset import Ruleset
 
@@ -86,7 +85,7 @@ class PolicyScore:
         return "counted"
 
 
-def exclusion_reason(policy: PolicyState, ruleset: Ruleset) -> str | None:
+def exclusion_reason(policy: Policy, ruleset: Ruleset) -> str | None:
     """Why the policy earns nothing whatever the date, or None when it can count."""
     if policy.status is PolicyStatus.CANCELLED:
         return "cancelled (cooling-off cancellation: pending points removed, nothing granted)"
@@ -99,14 +98,14 @@ def exclusion_reason(policy: PolicyState, ruleset: Ruleset) -> str | None:
     return None
 
 
-def cooling_off_ends_on(policy: PolicyState, ruleset: Ruleset) -> date:
+def cooling_off_ends_on(policy: Policy, ruleset: Ruleset) -> date:
     """The first day the policy's points count: the policy's own date, or issue date + default days."""
     if policy.cooling_off_ends_on is not None:
         return policy.cooling_off_ends_on
     return policy.issued_on + timedelta(days=ruleset.cooling_off_days)
 
 
-def _effective_premium(policy: PolicyState, ruleset: Ruleset) -> tuple[Decimal, str]:
+def _effective_premium(policy: Policy, ruleset: Ruleset) -> tuple[Decimal, str]:
     """N and how it was derived. Waived or reduced paid-up policies pay no premium: N = 0.
 
     `annuity_converted_premium` is read as an annualised amount, on the same footing as N.
@@ -127,7 +126,7 @@ def _effective_premium(policy: PolicyState, ruleset: Ruleset) -> tuple[Decimal, 
     return annualised, f"N = {note}"
 
 
-def _payment_term(policy: PolicyState, ruleset: Ruleset) -> int:
+def _payment_term(policy: Policy, ruleset: Ruleset) -> int:
     """X: the payment term in years; a single premium counts as the ruleset's single-premium term."""
     if policy.payment_mode is PaymentMode.SINGLE:
         return ruleset.points_2015.single_premium_term_years
@@ -145,7 +144,7 @@ def legacy_term_factor(term_years: int, ruleset: Ruleset) -> Decimal:
     return ruleset.legacy.term_factors[listed] if listed is not None else Decimal(0)
 
 
-def breakdown_for(policy: PolicyState, ruleset: Ruleset) -> PointsBreakdown:
+def breakdown_for(policy: Policy, ruleset: Ruleset) -> PointsBreakdown:
     """Both standards' formula for the policy, ignoring status, channel, loan and cooling-off."""
     if policy.product_type in _ACCOUNT_VALUE_PRODUCTS:
         z = policy.account_value
@@ -192,14 +191,14 @@ def breakdown_for(policy: PolicyState, ruleset: Ruleset) -> PointsBreakdown:
     )
 
 
-def points_for(policy: PolicyState, ruleset: Ruleset) -> Decimal:
+def points_for(policy: Policy, ruleset: Ruleset) -> Decimal:
     """2015 points the policy earns once out of cooling-off; 0.00 when excluded."""
     if exclusion_reason(policy, ruleset) is not None:
         return ZERO
     return breakdown_for(policy, ruleset).points
 
 
-def standard_premium_for(policy: PolicyState, ruleset: Ruleset) -> Decimal:
+def standard_premium_for(policy: Policy, ruleset: Ruleset) -> Decimal:
     """Legacy standard premium (折标保费) once out of cooling-off; 0.00 when excluded."""
     if exclusion_reason(policy, ruleset) is not None:
         return ZERO
@@ -214,7 +213,7 @@ def _describe(breakdown: PointsBreakdown) -> str:
     )
 
 
-def score_policy(policy: PolicyState, *, ruleset: Ruleset, as_of: date) -> PolicyScore:
+def score_policy(policy: Policy, *, ruleset: Ruleset, as_of: date) -> PolicyScore:
     """The policy's state on `as_of`: counted from `cooling_off_ends_on` on, pending the days before."""
     excluded = PolicyScore(
         policy_no=policy.policy_no,
@@ -251,56 +250,4 @@ def score_policy(policy: PolicyState, *, ruleset: Ruleset, as_of: date) -> Polic
         standard_premium=breakdown.standard_premium,
         explanation=f"counted: {_describe(breakdown)}",
         breakdown=breakdown,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerScore:
-    points: Decimal
-    standard_premium: Decimal
-    pending_points: Decimal
-    serving_channel: Channel | None
-    policies: tuple[PolicyScore, ...]
-    """Sorted by points descending, then issued_on descending, then policy_no."""
-    next_pending_date: date | None
-    """The earliest `pending_until`: when the daily run must look at this customer again."""
-
-
-def _display_order(score: PolicyScore) -> tuple[Decimal, int, str]:
-    return (-score.points, -score.issued_on.toordinal(), score.policy_no)
-
-
-def serving_channel_for(policies: Iterable[PolicyScore]) -> Channel | None:
-    """The channel with the highest counted points; None when no policy contributes points.
-
-    A tie goes to the channel of the most recently issued policy among the tied channels' contributing
-    policies (interpretation); should two of those share the latest issue date, the one with more points,
-    then the lowest policy number, decides, so the answer never depends on input order.
-    """
-    contributing = [score for score in policies if score.state == "counted" and score.points > 0]
-    totals: dict[Channel, Decimal] = {}
-    for score in contributing:
-        totals[score.channel] = totals.get(score.channel, ZERO) + score.points
-    if not totals:
-        return None
-    best = max(totals.values())
-    tied = {channel for channel, total in totals.items() if total == best}
-    if len(tied) == 1:
-        return next(iter(tied))
-    candidates = [score for score in contributing if score.channel in tied]
-    latest = min(candidates, key=lambda s: (-s.issued_on.toordinal(), -s.points, s.policy_no))
-    return latest.channel
-
-
-def score_customer(policies: Iterable[PolicyScore]) -> CustomerScore:
-    """Sum of the customer's policies; pass only the policies they currently hold."""
-    ordered = tuple(sorted(policies, key=_display_order))
-    pending_dates = [score.pending_until for score in ordered if score.pending_until is not None]
-    return CustomerScore(
-        points=sum((score.points for score in ordered), ZERO),
-        standard_premium=sum((score.standard_premium for score in ordered), ZERO),
-        pending_points=sum((score.pending_points for score in ordered), ZERO),
-        serving_channel=serving_channel_for(ordered),
-        policies=ordered,
-        next_pending_date=min(pending_dates, default=None),
     )

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from services.scoring.domain import (
+from services.scoring.domain.customers import score_customer, serving_channel_for
+from services.scoring.domain.points import (
     PolicyScore,
     cooling_off_ends_on,
     points_for,
-    score_customer,
     score_policy,
-    serving_channel_for,
     standard_premium_for,
 )
+from services.scoring.domain.policies import Policy
+from services.scoring.mapping import policy_of
 from shared.events.inbound import PolicyState
 from shared.events.values import Channel
 from shared.ruleset import load_ruleset
@@ -30,7 +31,8 @@ LATER = date(2027, 1, 1)
 """Well past any cooling-off period of the cases below."""
 
 
-def policy(**changes: Any) -> PolicyState:
+def policy(**changes: Any) -> Policy:
+    """A policy as an event carries it, through the same mapping as the service."""
     state: dict[str, Any] = {
         "policy_no": "P100234",
         "version": 1,
@@ -51,7 +53,7 @@ def policy(**changes: Any) -> PolicyState:
         "paid_up": False,
         "loan_outstanding": "0.00",
     }
-    return PolicyState.model_validate(state | changes)
+    return policy_of(PolicyState.model_validate(state | changes))
 
 
 def case(id_: str, expected: str, **changes: Any) -> Any:

@@ -249,9 +249,9 @@ async def test_pending_points_count_from_the_daily_run_of_the_cooling_off_end_da
     assert before["policies"][0]["verdict"] == "pending until 2026-09-16"
     assert before["next_pending_date"] == "2026-09-16"
     assert forbidden.status_code == 403
-    assert day_before.json() == {"as_of": "2026-09-15", "changed": 0}
-    assert on_the_day.json() == {"as_of": "2026-09-16", "changed": 1}
-    assert again.json() == {"as_of": "2026-09-16", "changed": 0}
+    assert day_before.json() == {"as_of": "2026-09-15", "changed": 0, "steps": {"cooling_off_ended": 0}}
+    assert on_the_day.json() == {"as_of": "2026-09-16", "changed": 1, "steps": {"cooling_off_ended": 1}}
+    assert again.json() == {"as_of": "2026-09-16", "changed": 0, "steps": {"cooling_off_ended": 0}}
     scored = published[1]
     assert (scored["trigger"], scored["points"], scored["pending_points"]) == ("daily_run", "36000.00", "0.00")
     assert scored["as_of"] == "2026-09-16" and scored["revision"] == 2

@@ -1,0 +1,48 @@
+"""Scoring's unit of work: its repositories on one transaction.
+
+Locks are always taken in the same order, policies ("scoring-policy") before customers
+("scoring-customer"), each set in key order, so a batch and the daily run (customers only) cannot
+deadlock on them.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.scoring.domain.policies import affected_customers
+from services.scoring.mapping import change_of
+from services.scoring.repositories.customers import CustomerRepository
+from services.scoring.repositories.daily_runs import DailyRunRepository
+from services.scoring.repositories.policies import PolicyRepository
+from shared.db import UnitOfWork
+from shared.events.inbound import PolicyChanged
+from shared.ruleset import Ruleset
+
+
+class ScoringUnitOfWork(UnitOfWork):
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+        super().__init__(connection)
+        self.ruleset = ruleset
+        self.policies = PolicyRepository(connection)
+        self.customers = CustomerRepository(connection)
+        self.daily_runs = DailyRunRepository(connection)
+
+    async def prepare(self, events: Sequence[Any]) -> None:
+        """Lock and load the batch's policies, their holders (old and new) and what those hold,
+        in a handful of statements whatever the batch's size."""
+        changes = [change_of(event) for event in events if isinstance(event, PolicyChanged)]
+        if not changes:
+            return
+        await self.policies.lock(change.policy.policy_no for change in changes)
+        holders: set[str] = set()
+        for change in changes:
+            stored = await self.policies.get(change.policy.policy_no)
+            holders.update(affected_customers(change, stored=stored))
+        await self.customers.lock(holders)
+        await self.policies.load_held_by(holders)
+        await self.daily_runs.latest()
+
+    async def flush(self) -> None:
+        await self.policies.flush()
+        await self.customers.flush()

@@ -1,0 +1,140 @@
+"""Policies as last applied, the policies each customer holds, and the stale events ignored.
+
+A policy is changed only under its advisory lock ("scoring-policy", `lock`), taken for the whole
+batch in `ScoringUnitOfWork.prepare`; a policy never seen is locked the same way, so two first events
+of one policy cannot both pass as new. The policies a customer holds are read under the customer's
+lock (`load_held_by`, one statement for the batch's holders) and kept current by `save_policy`, so a
+policy moved by a policyholder change leaves the old holder and joins the new one at once.
+
+Stale events are append-only rows (no key to lock, nothing to update): they are buffered and written
+in one `INSERT ... ON CONFLICT DO NOTHING` at `flush`, outside the identity map.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.scoring.domain.policies import Policy
+from services.scoring.mapping import policy_document, policy_from_document
+from services.scoring.tables import policies, stale_policy_events
+from shared.identity_map import IdentityMap
+from shared.sql import any_of
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """One row of `policies`: the policy and the type of the event that last changed it."""
+
+    policy: Policy
+    last_event_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaleSummary:
+    count: int
+    last_version: int
+
+
+def _stored_of(row: Mapping[str, Any]) -> StoredPolicy:
+    return StoredPolicy(policy=policy_from_document(row["state"]), last_event_type=row["last_event_type"])
+
+
+def _row_of(stored: StoredPolicy) -> dict[str, Any]:
+    policy = stored.policy
+    return {
+        "policy_no": policy.policy_no,
+        "holder_id": policy.holder_id,
+        "version": policy.version,
+        "state": policy_document(policy),
+        "last_event_type": stored.last_event_type,
+    }
+
+
+class PolicyRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._map = IdentityMap[StoredPolicy](
+            connection,
+            table=policies,
+            key="policy_no",
+            lock_scope="scoring-policy",
+            value_of=_stored_of,
+            row_of=_row_of,
+        )
+        self._held: dict[str, set[str]] = {}
+        """Holder -> policy numbers the database had for them when loaded."""
+        self._saved_to: dict[str, set[str]] = {}
+        """Holder -> policy numbers saved to them in this transaction (not in the database yet)."""
+        self._stale: list[dict[str, Any]] = []
+
+    async def lock(self, policy_nos: Iterable[str]) -> None:
+        await self._map.lock(policy_nos)
+
+    async def get(self, policy_no: str) -> Policy | None:
+        stored = await self._map.get(policy_no)
+        return stored.policy if stored else None
+
+    def save_policy(self, policy: Policy, *, event_type: str) -> None:
+        """The caller holds the policy's lock and the locks of its holders, old and new."""
+        self._map.save(policy.policy_no, StoredPolicy(policy=policy, last_event_type=event_type))
+        self._saved_to.setdefault(policy.holder_id, set()).add(policy.policy_no)
+
+    async def load_held_by(self, holder_ids: Iterable[str]) -> None:
+        """Load, in two statements whatever their number, every policy the holders hold."""
+        wanted = sorted({holder_id for holder_id in holder_ids if holder_id not in self._held})
+        if not wanted:
+            return
+        rows = await self._connection.execute(
+            select(policies.c.holder_id, policies.c.policy_no).where(any_of(policies.c.holder_id, "holders")),
+            {"holders": wanted},
+        )
+        for holder_id in wanted:
+            self._held[holder_id] = set()
+        for row in rows:
+            self._held[row.holder_id].add(row.policy_no)
+        await self._map.load(policy_no for holder_id in wanted for policy_no in self._held[holder_id])
+
+    async def held_by(self, holder_id: str) -> list[Policy]:
+        """The policies the customer holds now (saves of this transaction included), by policy number."""
+        if holder_id not in self._held:
+            await self.load_held_by([holder_id])
+        candidates = self._held[holder_id] | self._saved_to.get(holder_id, set())
+        current = (self._map.loaded(policy_no) for policy_no in sorted(candidates))
+        return [stored.policy for stored in current if stored is not None and stored.policy.holder_id == holder_id]
+
+    def record_stale(
+        self, *, event_id: str, event_type: str, policy: Policy, applied_version: int, occurred_at: datetime
+    ) -> None:
+        self._stale.append(
+            {
+                "event_id": event_id,
+                "policy_no": policy.policy_no,
+                "event_type": event_type,
+                "version": policy.version,
+                "applied_version": applied_version,
+                "occurred_at": occurred_at,
+            }
+        )
+
+    async def flush(self) -> None:
+        await self._map.flush()
+        if self._stale:
+            rows, self._stale = self._stale, []
+            await self._connection.execute(insert(stale_policy_events).on_conflict_do_nothing(), rows)
+
+    async def stale_summaries(self, policy_nos: Iterable[str]) -> dict[str, StaleSummary]:
+        rows = await self._connection.execute(
+            select(
+                stale_policy_events.c.policy_no,
+                func.count().label("ignored"),
+                func.max(stale_policy_events.c.version).label("last_version"),
+            )
+            .where(stale_policy_events.c.policy_no.in_(list(policy_nos)))
+            .group_by(stale_policy_events.c.policy_no)
+        )
+        return {row.policy_no: StaleSummary(count=row.ignored, last_version=row.last_version) for row in rows}

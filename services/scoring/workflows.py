@@ -1,0 +1,84 @@
+"""Scoring's use cases: re-scoring a customer (shared by the policy handler and the daily run), the
+daily run's step, the points of a customer for the API.
+
+The daily run for a date: policies whose cooling-off ends on or before it start to count. Due
+customers are found through the index on `customers.next_pending_date` (never a scan of every
+customer), in customer-id order after a cursor; the shared driver (`shared.daily_run`) runs each
+chunk in one transaction, which re-scores and publishes `CustomerScored` with trigger `daily_run`.
+A re-score moves `next_pending_date` past the date, so running the same date again finds nobody and
+changes nothing. `finish` records the run: events arriving later never score before its date.
+"""
+
+from datetime import date
+
+from services.scoring.domain.customers import Cause, CustomerScore, score_customer, scoring_date
+from services.scoring.domain.points import score_policy
+from services.scoring.mapping import customer_scored, daily_run_cause
+from services.scoring.repositories import ScoringUnitOfWork
+from services.scoring.repositories.customers import StoredCustomer
+from shared.daily_run import ChunkDone, DailyRun, DailyRunStep
+from shared.events.internal import CustomerScored
+from shared.refusals import NotFound
+
+
+async def rescore(uow: ScoringUnitOfWork, customer_id: str, *, as_of: date, cause: Cause) -> CustomerScored:
+    """Score every policy the customer holds now, store it, and build the event that publishes it.
+
+    The caller holds the customer's lock (`uow.customers.lock`); the score's date never goes back
+    before the customer's last scoring.
+    """
+    last = await uow.customers.get(customer_id)
+    day = scoring_date(as_of, last.scored_as_of if last else None)
+    held = await uow.policies.held_by(customer_id)
+    score = score_customer(score_policy(policy, ruleset=uow.ruleset, as_of=day) for policy in held)
+    revision = await uow.customers.save_score(
+        customer_id, score, as_of=day, trigger=cause.trigger, ruleset_version=uow.ruleset.version
+    )
+    return customer_scored(
+        customer_id=customer_id,
+        score=score,
+        revision=revision,
+        cause=cause,
+        as_of=day,
+        ruleset_version=uow.ruleset.version,
+    )
+
+
+async def cooling_off_ended(uow: ScoringUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
+    """Re-score the next `limit` customers after `after` whose next pending date is on or before the run's."""
+    due = await uow.customers.due(as_of=run.as_of, after=after, limit=limit)
+    if due:
+        await uow.customers.lock(due)
+        await uow.policies.load_held_by(due)
+        cause = daily_run_cause(as_of=run.as_of, started_at=run.started_at)
+        uow.publish([await rescore(uow, customer_id, as_of=run.as_of, cause=cause) for customer_id in due])
+    return ChunkDone(looked_at=len(due), changed=len(due), last_key=due[-1] if due else "")
+
+
+DAILY_RUN_STEPS: tuple[DailyRunStep[ScoringUnitOfWork], ...] = (
+    DailyRunStep(name="cooling_off_ended", apply_chunk=cooling_off_ended),
+)
+
+
+async def finish(uow: ScoringUnitOfWork, run: DailyRun, changed: int) -> None:
+    """Record the run: the last run's date is the earliest date a later event is scored at."""
+    await uow.daily_runs.record(as_of=run.as_of, changed=changed)
+
+
+async def stored_points(uow: ScoringUnitOfWork, customer_id: str) -> StoredCustomer:
+    """The score last determined and published; refuses a customer never scored."""
+    stored = await uow.customers.get(customer_id)
+    if stored is None:
+        raise NotFound(f"customer {customer_id} is unknown", reason="unknown_customer")
+    return stored
+
+
+async def preview_points(uow: ScoringUnitOfWork, customer_id: str, *, as_of: date) -> CustomerScore:
+    """The policies the customer holds, scored at `as_of`; nothing is stored or published.
+
+    Refuses a customer never scored who holds no policy either.
+    """
+    held = await uow.policies.held_by(customer_id)
+    if not held and await uow.customers.get(customer_id) is None:
+        raise NotFound(f"customer {customer_id} is unknown", reason="unknown_customer")
+    return score_customer(score_policy(policy, ruleset=uow.ruleset, as_of=as_of) for policy in held)

@@ -1,0 +1,135 @@
+"""An in-memory stand-in for `ScoringUnitOfWork`: the repositories' small surface over dicts.
+
+It keeps the one rule the real repositories enforce that handlers could get wrong: nothing is saved
+without its lock. The batch and service tests against the real PostgreSQL prove the two agree.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any, cast
+
+from services.scoring.domain.customers import CustomerScore
+from services.scoring.domain.policies import Policy
+from services.scoring.mapping import policy_score_document
+from services.scoring.repositories import ScoringUnitOfWork
+from services.scoring.repositories.customers import StoredCustomer
+from shared.events.internal import InternalEvent
+from shared.ruleset import Ruleset
+
+
+class FakePolicies:
+    def __init__(self) -> None:
+        self.stored: dict[str, Policy] = {}
+        self.last_event_types: dict[str, str] = {}
+        self.stale: list[dict[str, Any]] = []
+        self.locked: set[str] = set()
+
+    async def lock(self, policy_nos: Iterable[str]) -> None:
+        self.locked.update(policy_nos)
+
+    async def get(self, policy_no: str) -> Policy | None:
+        return self.stored.get(policy_no)
+
+    def save_policy(self, policy: Policy, *, event_type: str) -> None:
+        if policy.policy_no not in self.locked:
+            raise RuntimeError(f"saving policies {policy.policy_no} without holding its lock")
+        self.stored[policy.policy_no] = policy
+        self.last_event_types[policy.policy_no] = event_type
+
+    async def load_held_by(self, holder_ids: Iterable[str]) -> None:
+        """Everything is in memory already."""
+
+    async def held_by(self, holder_id: str) -> list[Policy]:
+        return [policy for _, policy in sorted(self.stored.items()) if policy.holder_id == holder_id]
+
+    def record_stale(
+        self, *, event_id: str, event_type: str, policy: Policy, applied_version: int, occurred_at: datetime
+    ) -> None:
+        self.stale.append(
+            {
+                "event_id": event_id,
+                "event_type": event_type,
+                "version": policy.version,
+                "applied_version": applied_version,
+            }
+        )
+
+
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.stored: dict[str, StoredCustomer] = {}
+        self.locked: set[str] = set()
+
+    async def lock(self, customer_ids: Iterable[str]) -> None:
+        self.locked.update(customer_ids)
+
+    async def get(self, customer_id: str) -> StoredCustomer | None:
+        return self.stored.get(customer_id)
+
+    async def save_score(
+        self, customer_id: str, score: CustomerScore, *, as_of: date, trigger: str, ruleset_version: str
+    ) -> int:
+        if customer_id not in self.locked:
+            raise RuntimeError(f"saving customers {customer_id} without holding its lock")
+        current = self.stored.get(customer_id)
+        revision = current.revision + 1 if current else 1
+        self.stored[customer_id] = StoredCustomer(
+            customer_id=customer_id,
+            revision=revision,
+            points=score.points,
+            standard_premium=score.standard_premium,
+            pending_points=score.pending_points,
+            serving_channel=score.serving_channel.value if score.serving_channel else None,
+            next_pending_date=score.next_pending_date,
+            scored_as_of=as_of,
+            trigger=trigger,
+            ruleset_version=ruleset_version,
+            policies=tuple(policy_score_document(policy) for policy in score.policies),
+        )
+        return revision
+
+    async def due(self, *, as_of: date, after: str, limit: int) -> list[str]:
+        due = [
+            customer_id
+            for customer_id, stored in sorted(self.stored.items())
+            if stored.next_pending_date is not None and stored.next_pending_date <= as_of and customer_id > after
+        ]
+        return due[:limit]
+
+
+class FakeDailyRuns:
+    def __init__(self) -> None:
+        self.runs: dict[date, int] = {}
+
+    async def latest(self) -> date | None:
+        return max(self.runs, default=None)
+
+    async def record(self, *, as_of: date, changed: int) -> None:
+        self.runs[as_of] = changed
+
+
+class FakeUnitOfWork:
+    """One "transaction" over the fakes; `as_unit_of_work()` hands it to handlers and workflows."""
+
+    def __init__(self, *, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self.policies = FakePolicies()
+        self.customers = FakeCustomers()
+        self.daily_runs = FakeDailyRuns()
+        self.stale_events = 0
+        self.published: list[InternalEvent] = []
+
+    def mark_stale(self) -> None:
+        self.stale_events += 1
+
+    def publish(self, events: Iterable[InternalEvent]) -> None:
+        self.published.extend(events)
+
+    def commit(self) -> None:
+        """End the "transaction": its locks go, as the real commit releases the advisory locks."""
+        self.policies.locked.clear()
+        self.customers.locked.clear()
+
+    def as_unit_of_work(self) -> ScoringUnitOfWork:
+        """The fake has the same surface as the real unit of work (duck-typed, not a subclass)."""
+        return cast(ScoringUnitOfWork, self)
