@@ -44,5 +44,5 @@ def test_a_bad_loyalty_table_names_the_table_and_band(tmp_path: Path, bands: obj
 def test_a_record_pointing_at_an_unknown_service_is_refused(tmp_path: Path) -> None:
     records = {"green_channel": "teleportation", "daily_care": "holiday_care", "consultation": "consultation",
                "complaint": "consultation", "survey": "satisfaction_survey"}
-    with pytest.raises(RulesetError, match="records.green_channel: unknown service code 'teleportation'"):
+    with pytest.raises(RulesetError, match=r"records\.green_channel: unknown service code 'teleportation'"):
         load_group_ruleset(_with(tmp_path, {"records": records}))
