@@ -1,6 +1,5 @@
-"""Assignment's HTTP API: the dependency its routers share, and every router of the service.
-
-Assignment has no daily run (departures act on receipt), so no `POST /v1/daily-runs`.
+"""Assignment's HTTP API: the dependency its routers share, and every router of the service,
+with the daily run (`POST /v1/daily-runs`: departures announced ahead whose date has come).
 """
 
 from typing import Annotated
@@ -8,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from services.assignment.repositories import AssignmentUnitOfWork
-from shared.api import transactions_of
+from shared.api import daily_run_router, transactions_of
 from shared.db import Transactions as _Transactions
 
 Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactions_of)]
@@ -16,8 +15,17 @@ Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactio
 
 def _routers() -> tuple[APIRouter, ...]:
     from services.assignment.api import customers, representatives
+    from services.assignment.workflows import DAILY_RUN_STEPS
 
-    return (representatives.router, customers.router)
+    daily_run = daily_run_router(
+        steps=DAILY_RUN_STEPS,
+        description=(
+            "Makes every time-driven assignment change due on or before `as_of`: a departure announced ahead "
+            "(`departed_on` after the day it was reported) takes effect, and the person's customers are "
+            "reassigned. Due persons are found through an index; safe to run twice."
+        ),
+    )
+    return (representatives.router, customers.router, daily_run)
 
 
 ROUTERS = _routers()

@@ -31,6 +31,8 @@ class Person(BaseModel):
     eligible: bool
     status: str
     departed_on: date | None
+    departs_on: date | None = None
+    """A departure announced ahead: the person stays active until that date's daily run."""
     disqualification_reason: str | None
     load: int
 
@@ -48,6 +50,7 @@ class Person(BaseModel):
             eligible=agent.eligible,
             status="disqualified" if agent.disqualified else "departed" if agent.departed else "active",
             departed_on=stored.departed_on,
+            departs_on=stored.departs_on,
             disqualification_reason=stored.disqualification_reason,
             load=stored.load,
         )

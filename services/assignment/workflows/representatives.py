@@ -1,9 +1,7 @@
 """Carrying a choice out: the customer, both persons' loads, the history entry, and the
 `RepresentativeChanged` to publish. The handlers decide *when*; the domain decides *who*; this
-module is the one place a representative is ever changed.
-
-Assignment has no HTTP command and no daily run yet (departures act on receipt): its workflows are
-what the handlers share, filling vacancies (`fill`) and revising a choice on a late fact (`revise`).
+module is the one place a representative is ever changed: filling vacancies (`fill`) and revising
+a choice on a late fact (`revise`), for the handlers and the daily run alike.
 """
 
 from collections import Counter
@@ -17,6 +15,7 @@ from services.assignment.domain.reassignment import Vacancy, fill_vacancies, rev
 from services.assignment.domain.records import Customer, HistoryEntry, assigned
 from services.assignment.mapping import representative_changed
 from services.assignment.repositories import AssignmentUnitOfWork
+from services.assignment.repositories.pools import Pool
 from shared.events.internal import InternalEvent
 
 
@@ -119,6 +118,7 @@ async def fill(
             policies=customer.policies,
             contacts=await uow.contacts.latest(customer.customer_id, until=cause.occurred_at),
             serving_channel=customer.serving_channel,
+            branch=customer.branch,
             top_performers_first=(
                 customer.top_performers_first if top_performers_first is None else top_performers_first
             ),
@@ -153,14 +153,17 @@ async def _choose(
     )
     if _settled_by_policies(vacancies, chosen):
         return agents, chosen
-    pools = Counter(vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel)
-    tops = Counter(
-        vacancy.serving_channel for vacancy in vacancies if vacancy.serving_channel and vacancy.top_performers_first
-    )
+    pools: Counter[Pool] = Counter()
+    tops: Counter[Pool] = Counter()
+    for vacancy in vacancies:
+        if vacancy.serving_channel is not None:
+            pools[(vacancy.serving_channel, vacancy.branch)] += 1
+            if vacancy.top_performers_first:
+                tops[(vacancy.serving_channel, vacancy.branch)] += 1
     agents, loads = await uow.agents.candidates(
         named=named,
-        pools={channel: count + 1 for channel, count in pools.items()},
-        top_performers={channel: count + 1 for channel, count in tops.items()},
+        pools={pool: count + 1 for pool, count in pools.items()},
+        top_performers={pool: count + 1 for pool, count in tops.items()},
     )
     chosen = dict(
         fill_vacancies(vacancies=vacancies, agents=agents, load_by_agent=loads, excluded=excluded, as_of=as_of)
@@ -201,6 +204,7 @@ async def revise(
         contacts=await uow.contacts.latest(customer.customer_id, until=decided_at),
         load_by_agent=loads,
         serving_channel=customer.serving_channel,
+        branch=customer.branch,
     )
     if choice is None:
         return []
