@@ -28,7 +28,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.entitlements.domain.periods import Period
@@ -106,7 +106,7 @@ class PeriodRepository:
             return
         rows = await self._connection.execute(
             select(periods)
-            .distinct(periods.c.customer_id)
+            .ext(distinct_on(periods.c.customer_id))
             .where(any_of(periods.c.customer_id, "customer_ids"), periods.c.state == "replaced")
             .order_by(periods.c.customer_id, periods.c.period_id.desc()),
             {"customer_ids": wanted},
