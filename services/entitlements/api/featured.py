@@ -80,7 +80,9 @@ async def register_featured(body: FeaturedRequest, principal: BranchOps, transac
         state="pending",
     )
     async with transactions.begin() as uow:
-        await vendors.register_featured(uow, featured=featured, user_id=principal.user_id)
+        await vendors.register_featured(
+            uow, featured=featured, user_id=principal.user_id, acting_for=principal.branch
+        )
     return featured_view(featured)
 
 
@@ -88,9 +90,15 @@ async def register_featured(body: FeaturedRequest, principal: BranchOps, transac
 async def decide_featured(
     code: str, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> FeaturedView:
+    """HQ's decision, by someone other than the registrar (403 `separation_of_duties`); a second is 409."""
     async with transactions.begin() as uow:
         decided = await vendors.decide_featured(
-            uow, code=code, approve=body.decision == "approve", comment=body.comment, user_id=principal.user_id
+            uow,
+            code=code,
+            approve=body.decision == "approve",
+            comment=body.comment,
+            user_id=principal.user_id,
+            acting_for=principal.branch,
         )
     return featured_view(decided)
 

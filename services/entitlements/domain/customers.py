@@ -47,6 +47,10 @@ class TierChange:
     serving_channel: Channel | None
     effective_at: date
     policies: tuple[PolicyShare, ...]
+    trigger: str = ""
+    counted_policies: frozenset[str] = frozenset()
+    """The numbers of the policies counting in this decision; the others are `uncounted_policies`."""
+    uncounted_policies: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, kw_only=True)
