@@ -46,7 +46,9 @@ async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> li
         )
         uow.mark_stale()
         return []
-    branch = customer_branch(serving_channel=change.serving_channel, standard=change.standard, policies=change.policies)
+    branch = change.branch or customer_branch(
+        serving_channel=change.serving_channel, standard=change.standard, policies=change.policies
+    )
     changed = with_tier(customer, change, branch=branch)
     uow.customers.save_customer(changed)
     uow.customers.save_tier_change(changed)

@@ -41,6 +41,7 @@ def tier_change_of(event: TierDecided) -> TierChange:
         trigger=event.trigger,
         counted_policies=frozenset(p.policy_no for p in event.policies if p.state == "counted"),
         uncounted_policies=frozenset(p.policy_no for p in event.policies if p.state != "counted"),
+        branch=event.branch,
     )
 
 

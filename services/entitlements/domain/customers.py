@@ -51,6 +51,9 @@ class TierChange:
     counted_policies: frozenset[str] = frozenset()
     """The numbers of the policies counting in this decision; the others are `uncounted_policies`."""
     uncounted_policies: frozenset[str] = frozenset()
+    branch: str | None = None
+    """The customer's branch as tiering decided it (CRM profile, else the top policy's, else the
+    filing branch of an honorary VIP); None from a decision made before tiering sent it."""
 
 
 @dataclass(frozen=True, kw_only=True)
