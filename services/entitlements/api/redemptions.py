@@ -10,6 +10,7 @@ from services.entitlements.api import Transactions, today
 from services.entitlements.workflows import redemptions
 from services.entitlements.workflows.customers import known_customer
 from shared.api import PROBLEMS, CallCenter
+from shared.bounds import PathId
 from shared.problems import Problem
 from shared.refusals import Refused
 
@@ -77,8 +78,8 @@ class RedemptionHistory(BaseModel):
 )
 async def redeem(
     *,
-    customer_id: str,
-    code: str,
+    customer_id: PathId,
+    code: PathId,
     body: RedemptionBody,
     principal: CallCenter,
     transactions: Transactions,
@@ -107,7 +108,7 @@ async def redeem(
                409: {"model": Problem, "description": "already reversed"}},
 )
 async def reverse(
-    customer_id: str, redemption_id: str, body: ReversalBody, principal: CallCenter, transactions: Transactions
+    customer_id: PathId, redemption_id: PathId, body: ReversalBody, principal: CallCenter, transactions: Transactions
 ) -> ReversalResult:
     """Restores the unit (no-show, error); the redemption stays on record, marked reversed."""
     async with transactions.begin() as uow:
@@ -123,7 +124,7 @@ async def reverse(
 
 
 @router.get("/customers/{customer_id}/redemptions", responses={**PROBLEMS, 404: {"model": Problem}})
-async def redemption_history(customer_id: str, _: CallCenter, transactions: Transactions) -> RedemptionHistory:
+async def redemption_history(customer_id: PathId, _: CallCenter, transactions: Transactions) -> RedemptionHistory:
     """Every use of a service by the customer, newest first, reversed ones included."""
     async with transactions.read() as uow:
         await known_customer(uow, customer_id)

@@ -6,7 +6,6 @@ too irregular for one typed model without changing the JSON.
 """
 
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from fastapi import APIRouter, Query
 from services.entitlements.api import Transactions
 from services.entitlements.repositories.redemptions import CostRow
 from shared.api import PROBLEMS, Ops
+from shared.bounds import Day
 from shared.refusals import Invalid
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["operations"])
@@ -50,8 +50,8 @@ def row_view(row: CostRow) -> dict[str, Any]:
 async def cost_report(
     _: Ops,
     transactions: Transactions,
-    first_day: Annotated[date, Query(alias="from", description="first day, included")],
-    last_day: Annotated[date, Query(alias="to", description="last day, included")],
+    first_day: Annotated[Day, Query(alias="from", description="first day, included")],
+    last_day: Annotated[Day, Query(alias="to", description="last day, included")],
 ) -> dict[str, Any]:
     """Value-added usage and cost by channel, branch, vendor and service; reversed uses cost nothing."""
     if last_day < first_day:
