@@ -13,6 +13,7 @@ from services.entitlements.domain.vendors import FeaturedService
 from services.entitlements.workflows import vendors
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId
 from shared.events.values import Identifier, Money, Tier
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["vendors and costs"])
@@ -88,7 +89,7 @@ async def register_featured(body: FeaturedRequest, principal: BranchOps, transac
 
 @router.post("/featured-services/{code}/decisions", responses=PROBLEMS)
 async def decide_featured(
-    code: str, body: Decision, principal: HqCustomerService, transactions: Transactions
+    code: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> FeaturedView:
     """HQ's decision, by someone other than the registrar (403 `separation_of_duties`); a second is 409."""
     async with transactions.begin() as uow:

@@ -12,7 +12,6 @@ too irregular for one typed model without changing the JSON.
 """
 
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from fastapi import APIRouter, Query
 from services.entitlements.api import Transactions
 from services.entitlements.repositories.redemptions import CostRow, ReversalRow
 from shared.api import PROBLEMS, Ops
+from shared.bounds import Day
 from shared.refusals import Invalid
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["operations"])
@@ -73,8 +73,8 @@ def reversal_view(row: ReversalRow) -> dict[str, Any]:
 async def cost_report(
     _: Ops,
     transactions: Transactions,
-    first_day: Annotated[date, Query(alias="from", description="first day, included")],
-    last_day: Annotated[date, Query(alias="to", description="last day, included")],
+    first_day: Annotated[Day, Query(alias="from", description="first day, included")],
+    last_day: Annotated[Day, Query(alias="to", description="last day, included")],
 ) -> dict[str, Any]:
     """Usage and cost by channel, branch, vendor, service and bearer; reversals listed as credits."""
     if last_day < first_day:

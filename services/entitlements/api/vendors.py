@@ -12,6 +12,7 @@ from services.entitlements.domain.vendors import Contract
 from services.entitlements.workflows import vendors
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId
 from shared.events.values import Identifier, Money
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["vendors and costs"])
@@ -111,7 +112,7 @@ async def add_contract(body: ContractRequest, principal: Signer, transactions: T
 
 @router.post("/contracts/{contract_id}/decisions", responses=PROBLEMS)
 async def decide_contract(
-    contract_id: str, body: Decision, principal: HqCustomerService, transactions: Transactions
+    contract_id: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> ContractView:
     """HQ approval of a branch contract by someone other than its signer (403 `separation_of_duties`);
     the branch rules are checked again against today's HQ contracts; a second decision is 409."""
