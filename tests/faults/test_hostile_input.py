@@ -43,7 +43,6 @@ from tests.faults.workload import PARTITIONS, build_workload, partition_of
 pytestmark = pytest.mark.faults
 
 RATE_PER_S = 20
-SOD_XFAIL = pytest.mark.xfail(strict=False, reason="needs the entitlements separation-of-duties work")
 
 
 def user_of(token: str) -> str:
@@ -203,7 +202,6 @@ async def _entitlements(platform: FaultPlatform, path: str, body: dict[str, Any]
                                       headers={**bearer(token), **headers})
 
 
-@SOD_XFAIL
 async def test_a_two_role_token_cannot_approve_the_branch_contract_it_proposed(hostile: FaultPlatform) -> None:
     vendor = f"V{uuid.uuid4().hex[:8]}"
     hq = ROLE_TOKENS["hq_customer_service"]
@@ -251,7 +249,6 @@ async def _redeemed(platform: FaultPlatform, *, token: str) -> tuple[str, str]:
     return customer, redeemed.json()["redemption_id"]
 
 
-@SOD_XFAIL
 async def test_a_call_center_user_cannot_reverse_their_own_redemption(hostile: FaultPlatform) -> None:
     customer, redemption = await _redeemed(hostile, token=ROLE_TOKENS["call_center"])
     path = f"/v1/customers/{customer}/redemptions/{redemption}/reversal"
@@ -261,7 +258,6 @@ async def test_a_call_center_user_cannot_reverse_their_own_redemption(hostile: F
     assert other.status_code == 200, other.text
 
 
-@SOD_XFAIL
 async def test_a_reversal_after_the_window_is_refused(hostile: FaultPlatform) -> None:
     customer, redemption = await _redeemed(hostile, token=ROLE_TOKENS["call_center"])
     engine = create_async_engine(hostile.postgres.database_url("vip_entitlements"), poolclass=NullPool)
