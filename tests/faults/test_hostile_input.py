@@ -208,7 +208,7 @@ async def test_a_two_role_token_cannot_approve_the_branch_contract_it_proposed(h
     added = await _entitlements(hostile, "/v1/vendors", {"vendor_id": vendor, "name": "Tea"}, token=hq)
     assert added.status_code == 201, added.text
     await _entitlements(hostile, "/v1/contracts", {"service_code": "health_checkup", "vendor_id": vendor,
-                                                   "unit_cost": "500.00"}, token=hq)
+                                                   "unit_cost": "500.00", "reach": ["BJ-01"]}, token=hq)
     proposed = await _entitlements(hostile, "/v1/contracts", {"service_code": "health_checkup", "vendor_id": vendor,
                                                               "unit_cost": "400.00", "branch": "GD-SZ"},
                                    token=ALL_ROLES_TOKEN)
@@ -330,7 +330,8 @@ async def test_call_center_reads_are_audited_and_a_token_over_its_rate_gets_429(
     assert (read["method"], read["route"], read["status"]) == ("GET", "/v1/customers/{customer_id}", 200)
     assert agent not in str(entries)  # the token itself is never stored
 
-    burst = await asyncio.gather(*(hostile.client.get(lookup, headers=bearer(agent)) for _ in range(4 * RATE_PER_S)))
+    # Far more than the burst, so that even a slow machine cannot refill the bucket as fast as they come.
+    burst = await asyncio.gather(*(hostile.client.get(lookup, headers=bearer(agent)) for _ in range(15 * RATE_PER_S)))
     statuses = [answer.status_code for answer in burst]
     assert 429 in statuses and 200 in statuses
     assert all(answer.headers.get("retry-after") for answer in burst if answer.status_code == 429)
