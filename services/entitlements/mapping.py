@@ -38,6 +38,8 @@ def tier_change_of(event: TierDecided) -> TierChange:
         serving_channel=event.serving_channel,
         effective_at=event.effective_at,
         policies=tuple(policy_share_of(policy) for policy in event.policies),
+        pending_points=event.pending_points,
+        pending_from=event.pending_from,
     )
 
 

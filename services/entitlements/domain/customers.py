@@ -47,6 +47,8 @@ class TierChange:
     serving_channel: Channel | None
     effective_at: date
     policies: tuple[PolicyShare, ...]
+    pending_points: Decimal = Decimal("0.00")
+    pending_from: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +73,9 @@ class Customer:
     serving_channel: str | None = None
     branch: str | None = None
     tier_effective_at: date | None = None
+    pending_points: Decimal = Decimal("0.00")
+    """Points waiting for a cooling-off to end, counting from `pending_from` (for the call center)."""
+    pending_from: date | None = None
     representative_revision: int = 0
     representative: Representative | None = None
 
@@ -97,6 +102,8 @@ def with_tier(customer: Customer, change: TierChange, *, branch: str | None) -> 
         serving_channel=None if change.serving_channel is None else str(change.serving_channel),
         branch=branch or customer.branch,
         tier_effective_at=change.effective_at,
+        pending_points=change.pending_points,
+        pending_from=change.pending_from,
     )
 
 
