@@ -42,6 +42,8 @@ def tier_change_of(event: TierDecided) -> TierChange:
         counted_policies=frozenset(p.policy_no for p in event.policies if p.state == "counted"),
         uncounted_policies=frozenset(p.policy_no for p in event.policies if p.state != "counted"),
         branch=event.branch,
+        pending_points=event.pending_points,
+        pending_from=event.pending_from,
     )
 
 

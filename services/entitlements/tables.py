@@ -44,6 +44,8 @@ customers = Table(
     Column("serving_channel", String(32)),
     Column("branch", String(64), comment="branch of the main policy in the serving channel"),
     Column("tier_effective_at", Date),
+    Column("pending_points", Numeric(18, 2), nullable=False, server_default="0", comment="waiting for cooling-off"),
+    Column("pending_from", Date, comment="the day the earliest pending points count"),
     Column(
         "representative_revision",
         Integer,
