@@ -25,12 +25,14 @@ raises the question of what "no churn" allows. The line drawn here:
 
 from dataclasses import replace
 
-from services.assignment import mapping
+from services.assignment import group_workflows, mapping
+from services.assignment.domain.account_managers import is_service_staff
 from services.assignment.domain.facts import Cause, Departure, Disqualification
 from services.assignment.domain.reassignment import TierStep, step_for_tier
 from services.assignment.domain.records import StoredAgent, departed, disqualified, with_profile, with_tier
 from services.assignment.repositories import AssignmentUnitOfWork
 from services.assignment.workflows import apply_choice, fill, revise
+from shared.db import Publishable
 from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted
 from shared.events.internal import InternalEvent, TierDecided
 
@@ -57,7 +59,7 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
     return []
 
 
-async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """A profile older than the one applied is stale. A first profile is a late fact for customers
     whose choice it could have changed; a person who becomes assignable fills open vacancies."""
     profile, cause = mapping.profile_of(event), mapping.cause_of_hr(event, zone=uow.ruleset.zone)
@@ -71,7 +73,7 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
     uow.agents.save_agent(now)
     agent = now.agent
     assert agent is not None
-    published: list[InternalEvent] = []
+    published: list[Publishable] = []
     if before is None:
         why = f"profile of {agent.name} ({agent.agent_id}) arrived after the assignment"
         for customer in await uow.customers.revisable_by(agent.agent_id):
@@ -89,10 +91,13 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
     if agent.assignable and (before is None or not before.assignable):
         vacancies = await uow.customers.vacancies_for(agent)
         published += await fill(uow, vacancies, cause=cause, why=f"{agent.name} ({agent.agent_id}) became available")
+        if is_service_staff(agent):
+            why = f"{agent.name} ({agent.agent_id}) became available"
+            published += await group_workflows.fill_vacancies(uow, cause=cause, why=why)
     return published
 
 
-async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """The departed person's customers are reassigned by the regular rule, the departed excluded."""
     departure = mapping.departure_of(event)
     await uow.agents.lock([departure.agent_id])
@@ -103,10 +108,12 @@ async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> 
     uow.agents.save_agent(now)
     why = f"representative {_name(stored, departure.agent_id)} left the company on {departure.departed_on}"
     cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
-    return await _hand_over_customers(departure, uow, cause=cause, why=why, top_performers_first=False)
+    customers = await _hand_over_customers(departure, uow, cause=cause, why=why, top_performers_first=False)
+    clients = await group_workflows.hand_over(uow, departure.agent_id, cause=cause, why=why, top_performers_first=False)
+    return [*customers, *clients]
 
 
-async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """The disqualified person loses every VIP customer to the serving channel's top performers."""
     disqualification = mapping.disqualification_of(event)
     await uow.agents.lock([disqualification.agent_id])
@@ -117,7 +124,11 @@ async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfW
     uow.agents.save_agent(now)
     why = f"representative {_name(stored, disqualification.agent_id)} disqualified ({disqualification.reason})"
     cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
-    return await _hand_over_customers(disqualification, uow, cause=cause, why=why, top_performers_first=True)
+    customers = await _hand_over_customers(disqualification, uow, cause=cause, why=why, top_performers_first=True)
+    clients = await group_workflows.hand_over(
+        uow, disqualification.agent_id, cause=cause, why=why, top_performers_first=True
+    )
+    return [*customers, *clients]
 
 
 async def _hand_over_customers(
