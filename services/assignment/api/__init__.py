@@ -15,9 +15,9 @@ Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactio
 
 
 def _routers() -> tuple[APIRouter, ...]:
-    from services.assignment.api import customers, representatives
+    from services.assignment.api import account_managers, customers, representatives
 
-    return (representatives.router, customers.router)
+    return (representatives.router, customers.router, account_managers.router)
 
 
 ROUTERS = _routers()
