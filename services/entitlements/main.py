@@ -30,6 +30,7 @@ def create_app(settings: EntitlementsSettings) -> FastAPI:
         routers=[*api.ROUTERS, ops.router],
         gauges=ops.gauges,
     )
+    app.state.group_ruleset = group_ruleset
     # The call-center look-up's own asyncpg pool (repositories/lookup.py), opened with the app.
     lookup = app.state.customer_lookup = CustomerLookup(settings=settings)
     app.router.lifespan_context = lookup.around(app.router.lifespan_context)
