@@ -28,7 +28,7 @@ def create_app(settings: EntitlementsSettings) -> FastAPI:
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,
         routers=[*api.ROUTERS, ops.router],
-        gauges=ops.gauges,
+        gauges=partial(ops.group_gauges, group_ruleset=group_ruleset),
     )
     app.state.group_ruleset = group_ruleset
     # The call-center look-up's own asyncpg pool (repositories/lookup.py), opened with the app.

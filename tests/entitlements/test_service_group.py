@@ -106,6 +106,8 @@ async def test_complaints_and_surveys_reach_tiering_and_the_reports(
             "kind": "complaint", "received_at": "2026-10-05T09:00:00+08:00", "topic": "slow claim", "handler": "Li",
             "verified": True})
         survey = await post(vip, f"{base}/surveys", {"date": "2026-11-01", "scores": SCORES})
+        unanswered = await post(vip, f"{base}/consultations", {
+            "kind": "complaint", "received_at": "2026-09-20T09:00:00+08:00", "topic": "no answer", "handler": "Li"})
         resolved = await post(vip, f"{base}/consultations/{complaint.json()['record_id']}/resolution",
                               {"resolved_at": "2026-10-06T10:00:00+08:00", "outcome": "claim paid", "verified": True})
         listed = await vip.client.get(f"{base}/records", params={"kind": "complaint"}, headers=vip.as_role("ops"))
@@ -119,11 +121,18 @@ async def test_complaints_and_surveys_reach_tiering_and_the_reports(
         )
         assessment = await vip.client.get("/v1/group-program/assessment", params=quarter, headers=vip.as_role("ops"))
         feedback = await read_topic(bootstrap_servers, GROUP_FEEDBACK, expect=10_000, timeout_s=3)
+        metrics = (await vip.client.get("/metrics")).text
+        overview = (await vip.client.get("/v1/group-program/overview", headers=vip.as_role("ops"))).json()
 
+    assert 'vip_group_clients_by_level{level="level_3"}' in metrics
+    assert 'vip_group_overdue_complaints{branch="GD-SZ"}' in metrics
+    assert overview["clients_per_level"]["level_3"] >= 1 and overview["overdue_complaints"] >= 1
+    assert unanswered.status_code == 201
     assert delivered.status_code == complaint.status_code == survey.status_code == 201
     assert resolved.status_code == 200, resolved.text
-    (listed_complaint,) = listed.json()["records"]
-    assert listed_complaint["verified"] is True and listed_complaint["overdue"] is False
+    handled, waiting = listed.json()["records"]  # newest first
+    assert handled["verified"] is True and handled["overdue"] is False and handled["resolved_at"] is not None
+    assert waiting["overdue"] is True and waiting["verified"] is False
     body = summary.json()
     lines = {line["code"]: line for line in body["services"]}
     green_line, survey_line = lines["claims_green_channel"], lines["satisfaction_survey"]
@@ -143,5 +152,5 @@ async def test_complaints_and_surveys_reach_tiering_and_the_reports(
     assert managers[manager]["average_satisfaction"] == "4.40" and managers[manager]["vip_clients"] == 1
     mine_reported = [record.json() for record in feedback if record.key == client.encode()]
     reports = sorted(mine_reported, key=lambda report: report["revision"])
-    assert [report["revision"] for report in reports] == [1, 2, 3]
+    assert [report["revision"] for report in reports] == [1, 2, 3, 4]  # complaint, survey, complaint, resolution
     assert reports[-1]["verified_complaints_12_months"] == 1 and reports[-1]["last_survey_average"] == "4.40"
