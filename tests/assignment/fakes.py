@@ -5,11 +5,13 @@ transaction. `test_batches.py` and `test_service.py` run the same handlers on Po
 that fake and real agree.
 """
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import cast
 
+from services.assignment.domain.account_managers import GroupClient
 from services.assignment.domain.assignment import POOL_ROLES, Agent
 from services.assignment.domain.facts import Contact
 from services.assignment.domain.records import Customer, HistoryEntry, StoredAgent
@@ -80,6 +82,9 @@ class FakeAgents:
         )
         return due[:limit]
 
+    async def flush(self) -> None:
+        """Nothing buffered in memory."""
+
     def add_load(self, agent_id: str, delta: int) -> None:
         if agent_id in self.stored:
             self.stored[agent_id] = replace(self.stored[agent_id], load=self.stored[agent_id].load + delta)
@@ -119,6 +124,41 @@ class FakeHistory:
         self.entries.append(entry)
 
 
+class FakeGroupClients:
+    def __init__(self, agents: FakeAgents) -> None:
+        self.stored: dict[str, GroupClient] = {}
+        self._agents = agents
+
+    async def lock(self, client_ids: Iterable[str]) -> None:
+        """Nothing to wait for in memory."""
+
+    async def get(self, client_id: str) -> GroupClient | None:
+        return self.stored.get(client_id)
+
+    def save_client(self, client: GroupClient) -> None:
+        self.stored[client.client_id] = client
+
+    async def managed_by(self, agent_id: str) -> list[GroupClient]:
+        return [each for _, each in sorted(self.stored.items()) if each.manager and each.manager.agent_id == agent_id]
+
+    async def vacancies(self, *, limit: int = 1000) -> list[GroupClient]:
+        return [each for _, each in sorted(self.stored.items()) if each.is_vip and each.manager is None][:limit]
+
+    async def staff(self) -> tuple[dict[str, Agent], dict[str, int]]:
+        people = {
+            each.agent_id: each.agent for each in self._agents.stored.values()
+            if each.agent is not None and each.agent.assignable and each.agent.channel is Channel.GROUP
+        }
+        loads = Counter(each.manager.agent_id for each in self.stored.values() if each.manager is not None)
+        return people, {agent_id: loads[agent_id] for agent_id in people}
+
+    def move(self, *, before: str | None, after: str | None) -> None:
+        """Loads are counted from the clients each time."""
+
+    def forget_staff(self) -> None:
+        """Nothing cached."""
+
+
 class FakeUnitOfWork:
     """What handlers use of `AssignmentUnitOfWork`; `typed()` hands it to them under that type."""
 
@@ -128,6 +168,7 @@ class FakeUnitOfWork:
         self.agents = FakeAgents()
         self.contacts = FakeContacts()
         self.history = FakeHistory()
+        self.group_clients = FakeGroupClients(self.agents)
         self.stale_events = 0
         self.published: list[InternalEvent] = []
 

@@ -14,7 +14,7 @@ Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactio
 
 
 def _routers() -> tuple[APIRouter, ...]:
-    from services.assignment.api import customers, representatives
+    from services.assignment.api import account_managers, customers, representatives
     from services.assignment.workflows import DAILY_RUN_STEPS
 
     daily_run = daily_run_router(
@@ -25,7 +25,7 @@ def _routers() -> tuple[APIRouter, ...]:
             "reassigned. Due persons are found through an index; safe to run twice."
         ),
     )
-    return (representatives.router, customers.router, daily_run)
+    return (representatives.router, customers.router, account_managers.router, daily_run)
 
 
 ROUTERS = _routers()

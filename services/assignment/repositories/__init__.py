@@ -20,6 +20,7 @@ from services.assignment.domain.assignment import POOL_ROLES, Agent
 from services.assignment.repositories.agents import AgentRepository
 from services.assignment.repositories.contacts import ContactRepository
 from services.assignment.repositories.customers import CustomerRepository
+from services.assignment.repositories.group_clients import GroupClientRepository
 from services.assignment.repositories.history import HistoryRepository
 from shared.db import UnitOfWork
 from shared.events.values import Channel
@@ -34,6 +35,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         self.customers = CustomerRepository(connection)
         self.contacts = ContactRepository(connection)
         self.history = HistoryRepository(connection)
+        self.group_clients = GroupClientRepository(connection)
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load what the batch's handlers will read, in a handful of statements: the
@@ -55,6 +57,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.agents.load(named)
         await self.contacts.load([*touched.customer_ids, *(customer.customer_id for customer in held)])
         await self.agents.load_pools(touched.new_vips_by_pool)
+        await self.group_clients.lock(mapping.group_clients_of(events))
 
     async def _pools_gaining(self, profiles: Sequence[Agent]) -> set[Channel]:
         """Channels where a profile in the batch may make a pool member or top performer assignable
@@ -72,3 +75,4 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.customers.flush()
         await self.contacts.flush()
         await self.history.flush()
+        await self.group_clients.flush()
