@@ -103,6 +103,7 @@ def policy_score_document(score: PolicyScore) -> dict[str, Any]:
         "standard_premium": f"{score.standard_premium:.2f}",
         "pending_points": f"{score.pending_points:.2f}",
         "pending_until": score.pending_until.isoformat() if score.pending_until else None,
+        "counts_from": score.counts_from.isoformat() if score.counts_from else None,
         "explanation": score.explanation,
     }
 
@@ -129,6 +130,8 @@ def customer_scored(
         standard_premium=score.standard_premium,
         pending_points=score.pending_points,
         serving_channel=score.serving_channel,
+        pending_from=score.next_pending_date,
+        legacy_standard_premium_before_cutover=score.legacy_standard_premium_before_cutover,
         policies=tuple(
             PolicyContribution(
                 policy_no=policy.policy_no,
