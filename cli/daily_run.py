@@ -1,6 +1,6 @@
 """`vip daily-run`: the day's determination, service by service, in the order the data flows.
 
-Scoring first (policies whose cooling-off ends that day start to count), then tiering (tiers from
+Scoring first (policies whose cooling-off's last day was the day before start to count), then tiering (tiers from
 the new points, honorary expiries), then entitlements (value-added periods that roll over). Each step
 must finish before the next starts, so the run stops at the first service that fails or refuses (a
 date after tomorrow in the insurer's zone, unless the services allow it): its `detail` is printed and
@@ -126,7 +126,11 @@ def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.dat
     help="Where `vip up` keeps tokens.env (env VIP_DATA_DIR).",
 )
 def daily_run_command(as_of: dt.datetime | None, token: str | None, http_port_base: int, data_dir: Path) -> None:
-    """Run the daily determination for AS_OF: scoring, then tiering, then entitlements."""
+    """Run the daily determination for AS_OF: scoring, then tiering, then entitlements.
+
+    A policy counts from the day after its cooling-off's last day (`cooling_off_ends_on`): the run of
+    2026-10-21 counts one whose cooling-off ended on 2026-10-20; the run of 2026-10-20 does not.
+    """
     bearer = resolve_token(token=token, environ=os.environ, data_dir=data_dir)
     day = as_of.date() if as_of is not None else insurer_today(os.environ)
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
