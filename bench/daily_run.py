@@ -3,7 +3,8 @@
     python bench/daily_run.py --customers 1000000
 
 Seeds the scoring database (embedded PostgreSQL in a temporary directory, COPY) with N customers
-holding two policies each: one counted, one whose cooling-off ends on the run's date, plus N more
+holding two policies each: one counted, one whose cooling-off's last day is the day before the run's
+date (so its points count from the run's date), plus N more
 customers with nothing due. Then, in a separate process (so its peak RSS is its own), runs scoring's
 daily-run steps through the shared driver, as `POST /v1/daily-runs` does, and reports customers
 changed, seconds, and peak RSS. The last line is `daily_run_customers=<n> seconds=<s> changed=<c> peak_rss_mb=<m>`.
@@ -45,15 +46,16 @@ async def seed(dsn: str, customers: int) -> None:
     try:
         started = time.perf_counter()
         old = AS_OF - timedelta(days=200)
+        last_day = AS_OF - timedelta(days=1)  # the cooling-off's last day: counted from AS_OF
         for start in range(0, 2 * customers, 100_000):
             policy_rows, customer_rows = [], []
             for index in range(start, min(start + 100_000, 2 * customers)):
                 holder = f"D{index:08d}"
-                due = index < customers  # the first half has a policy in cooling-off until the run's date
+                due = index < customers  # the first half has a policy counting from the run's date
                 policy_rows.append((f"{holder}-1", holder, 1, _policy(f"{holder}-1", holder,
                                    cooling_off_ends_on=old, premium=20_000), "new_business"))
                 policy_rows.append((f"{holder}-2", holder, 1, _policy(f"{holder}-2", holder,
-                                   cooling_off_ends_on=AS_OF if due else old, premium=15_000), "new_business"))
+                                   cooling_off_ends_on=last_day if due else old, premium=15_000), "new_business"))
                 customer_rows.append((
                     holder, 1, Decimal("20000.00") if due else Decimal("35000.00"), Decimal("0.00"),
                     Decimal("15000.00") if due else Decimal("0.00"), "agency", AS_OF if due else None,

@@ -11,6 +11,8 @@ and expiries, whatever the timing. After each step it prints what moved downstre
 at the end. The run stops at the first service that fails or refuses (a date after tomorrow in the
 insurer's zone, unless the services allow it), printing its `detail`, or when the pipeline does not
 drain in time; the command then exits 1, and the same date can simply be run again.
+A policy counts from the day after its cooling-off's last day (`cooling_off_ends_on`): the run of
+2026-10-21 counts one whose cooling-off ended on 2026-10-20; the run of 2026-10-20 does not.
 """
 
 import datetime as dt

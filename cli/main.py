@@ -14,7 +14,8 @@ def cli() -> None:
     """VIP customer platform: scoring, tiering, assignment and entitlements.
 
     Start everything on this machine with `vip up`, feed it with `vip publish examples/events.jsonl`,
-    and run a day's determination with `vip daily-run --as-of 2026-10-08`.
+    and run a day's determination with `vip daily-run --as-of 2026-10-21` (the examples' C000983,
+    whose cooling-off's last day is 2026-10-20, counts from that run).
     """
 
 

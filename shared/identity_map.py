@@ -30,9 +30,10 @@ class IdentityMap(Generic[V]):
     """Values of one table keyed by one text column, for the length of one transaction.
 
     `value_of(row)` maps a row (a mapping of column name to value) to the frozen domain value;
-    `row_of(value)` maps it back to the columns to write. Keeps no state beyond the transaction.
-    `read_columns` narrows what is read (the key among them) when a value needs only a few columns
-    of a wide row: a large JSON document read for every aggregate of a batch costs more than the rest.
+    `row_of(value)` maps it back to the columns to write. `read_columns` (default: every column)
+    narrows what is read when the code on the map needs only part of a wide row: `value_of` then sees
+    only those, while a saved value still writes every column `row_of` gives. Keeps no state beyond
+    the transaction.
     """
 
     def __init__(

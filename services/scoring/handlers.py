@@ -8,12 +8,20 @@ formula has no payout term.
 The business date a customer is scored at never goes backwards: it is the later of the event's local
 date, the customer's last scoring date and the last daily run. A late-arriving event can thus never
 put back into cooling-off a policy that a daily run (or a later event) already counted.
+
+Stale events: an event whose version is not above the applied one is stale for the current state: it
+is recorded (`stale_policy_events`, the stale metric) and the current state ignores it. It may still
+be the policy's version in force on the day before cutover that had not arrived yet (dated before
+cutover, a higher version than the one kept for that day): then, and only then, it replaces the
+pre-cutover version and re-scores the holders it names, so legacy standing never depends on arrival
+order (`domain.cutover`).
 """
 
 import logging
 
 from services.scoring.domain.customers import scoring_date
-from services.scoring.domain.policies import affected_customers, is_stale
+from services.scoring.domain.cutover import customers_to_rescore, version_before_cutover
+from services.scoring.domain.policies import is_stale
 from services.scoring.mapping import cause_of, change_of
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.workflows import rescore
@@ -28,7 +36,11 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
     policy = change.policy
     await uow.policies.lock([policy.policy_no])
     stored = await uow.policies.get(policy.policy_no)
-    if stored is not None and is_stale(change, stored=stored):
+    kept = await uow.policies.before_cutover(policy.policy_no)
+    before_cutover = version_before_cutover(change, kept=kept, ruleset=uow.ruleset)
+    affected = customers_to_rescore(change, stored=stored, kept=kept, ruleset=uow.ruleset)
+    stale = stored is not None and is_stale(change, stored=stored)
+    if stale and stored is not None:
         uow.policies.record_stale(
             event_id=change.event_id,
             event_type=change.event_type,
@@ -41,11 +53,14 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
             "stale %s for %s: version %d, %d already applied",
             change.event_type, policy.policy_no, policy.version, stored.version,
         )
-        return []
-    affected = affected_customers(change, stored=stored)
+        if not affected:
+            return []
     await uow.customers.lock(affected)
     await uow.policies.load_held_by(affected)
-    uow.policies.save_policy(policy, event_type=change.event_type)
+    if not stale:
+        uow.policies.save_policy(policy, event_type=change.event_type, before_cutover=before_cutover)
+    elif before_cutover is not None:
+        uow.policies.save_before_cutover(before_cutover)
     day = scoring_date(change.occurred_at.astimezone(uow.ruleset.zone).date(), await uow.daily_runs.latest())
     cause = cause_of(change)
     return [await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id in affected]

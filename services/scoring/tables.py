@@ -14,6 +14,8 @@ policies = Table(
     Column("version", Integer, nullable=False),
     Column("state", JSONB, nullable=False, comment="PolicyState as the last applied event carried it"),
     Column("last_event_type", String(64), nullable=False),
+    Column("before_cutover", JSONB, comment="PolicyState of the version in force on the day before cutover"),
+    Column("before_cutover_holder_id", String(64), comment="the holder that version names"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -26,12 +28,19 @@ customers = Table(
     Column("standard_premium", Numeric(18, 2), nullable=False),
     Column("pending_points", Numeric(18, 2), nullable=False),
     Column("serving_channel", String(32)),
-    Column("next_pending_date", Date, index=True, comment="when the daily run must look again"),
+    Column("next_pending_date", Date, comment="the day pending points start to count: the daily run looks again"),
     Column("scored_as_of", Date, nullable=False, comment="the business date of the last scoring"),
     Column("trigger", String(64), nullable=False, comment="event type or daily_run"),
     Column("ruleset_version", String(64), nullable=False),
     Column("policies", JSONB, nullable=False, comment="per-policy breakdown, as published"),
+    Column("legacy_standard_premium_before_cutover", Numeric(18, 2), comment="None: held no policy then"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_customers_next_pending_date_customer_id", customers.c.next_pending_date, customers.c.customer_id)
+Index(
+    "ix_policies_before_cutover_holder_id",
+    policies.c.before_cutover_holder_id,
+    postgresql_where=policies.c.before_cutover_holder_id.is_not(None),
 )
 
 stale_policy_events = Table(

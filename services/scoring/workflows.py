@@ -1,10 +1,11 @@
 """Scoring's use cases: re-scoring a customer (shared by the policy handler and the daily run), the
 daily run's step, the points of a customer for the API.
 
-The daily run for a date: policies whose cooling-off ends on or before it start to count. Due
-customers are found through the index on `customers.next_pending_date` (never a scan of every
-customer), in customer-id order after a cursor; the shared driver (`shared.daily_run`) runs each
-chunk in one transaction, which re-scores and publishes `CustomerScored` with trigger `daily_run`.
+The daily run for a date: policies whose cooling-off's last day is before it start to count (their
+`next_pending_date`, the day after, is on or before the run's date). Due customers are found through
+the composite index on `customers (next_pending_date, customer_id)` (never a scan of every customer),
+in that order after a keyset cursor; the shared driver (`shared.daily_run`) runs each chunk in one
+transaction, which re-scores and publishes `CustomerScored` with trigger `daily_run`.
 A re-score moves `next_pending_date` past the date, so running the same date again finds nobody and
 changes nothing. `finish` records the run: events arriving later never score before its date.
 """
@@ -12,6 +13,7 @@ changes nothing. `finish` records the run: events arriving later never score bef
 from datetime import date
 
 from services.scoring.domain.customers import Cause, CustomerScore, score_customer, scoring_date
+from services.scoring.domain.cutover import legacy_standard_premium_before_cutover
 from services.scoring.domain.points import score_policy
 from services.scoring.mapping import customer_scored, daily_run_cause
 from services.scoring.repositories import ScoringUnitOfWork
@@ -29,8 +31,7 @@ async def rescore(uow: ScoringUnitOfWork, customer_id: str, *, as_of: date, caus
     """
     last = await uow.customers.get(customer_id)
     day = scoring_date(as_of, last.scored_as_of if last else None)
-    held = await uow.policies.held_by(customer_id)
-    score = score_customer(score_policy(policy, ruleset=uow.ruleset, as_of=day) for policy in held)
+    score = await _score(uow, customer_id, as_of=day)
     revision = await uow.customers.save_score(
         customer_id, score, as_of=day, trigger=cause.trigger, ruleset_version=uow.ruleset.version
     )
@@ -46,13 +47,13 @@ async def rescore(uow: ScoringUnitOfWork, customer_id: str, *, as_of: date, caus
 
 async def cooling_off_ended(uow: ScoringUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
     """Re-score the next `limit` customers after `after` whose next pending date is on or before the run's."""
-    due = await uow.customers.due(as_of=run.as_of, after=after, limit=limit)
+    due, last_key = await uow.customers.due(as_of=run.as_of, after=after, limit=limit)
     if due:
         await uow.customers.lock(due)
         await uow.policies.load_held_by(due)
         cause = daily_run_cause(as_of=run.as_of, started_at=run.started_at)
         uow.publish([await rescore(uow, customer_id, as_of=run.as_of, cause=cause) for customer_id in due])
-    return ChunkDone(looked_at=len(due), changed=len(due), last_key=due[-1] if due else "")
+    return ChunkDone(looked_at=len(due), changed=len(due), last_key=last_key)
 
 
 DAILY_RUN_STEPS: tuple[DailyRunStep[ScoringUnitOfWork], ...] = (
@@ -65,9 +66,19 @@ async def finish(uow: ScoringUnitOfWork, run: DailyRun, changed: int) -> None:
     await uow.daily_runs.record(as_of=run.as_of, changed=changed)
 
 
+async def _score(uow: ScoringUnitOfWork, customer_id: str, *, as_of: date) -> CustomerScore:
+    """The policies held now scored at `as_of`, and the legacy figure of those held before cutover."""
+    held = await uow.policies.held_by(customer_id)
+    before = await uow.policies.held_before_cutover_by(customer_id)
+    return score_customer(
+        (score_policy(policy, ruleset=uow.ruleset, as_of=as_of) for policy in held),
+        legacy_standard_premium_before_cutover=legacy_standard_premium_before_cutover(before, ruleset=uow.ruleset),
+    )
+
+
 async def stored_points(uow: ScoringUnitOfWork, customer_id: str) -> StoredCustomer:
     """The score last determined and published; refuses a customer never scored."""
-    stored = await uow.customers.get(customer_id)
+    stored = await uow.customers.published(customer_id)
     if stored is None:
         raise NotFound(f"customer {customer_id} is unknown", reason="unknown_customer")
     return stored
@@ -78,7 +89,7 @@ async def preview_points(uow: ScoringUnitOfWork, customer_id: str, *, as_of: dat
 
     Refuses a customer never scored who holds no policy either.
     """
-    held = await uow.policies.held_by(customer_id)
-    if not held and await uow.customers.get(customer_id) is None:
+    score = await _score(uow, customer_id, as_of=as_of)
+    if not score.policies and await uow.customers.get(customer_id) is None:
         raise NotFound(f"customer {customer_id} is unknown", reason="unknown_customer")
-    return score_customer(score_policy(policy, ruleset=uow.ruleset, as_of=as_of) for policy in held)
+    return score

@@ -264,9 +264,10 @@ def test_tier_distribution_and_daily_movements(platform: Platform, browser: Brow
 
 def test_pending_cooling_off_upgrades_by_date(platform: Platform, browser: Browser) -> None:
     cooling = _get_json(f"{platform.url(0)}/v1/ops/cooling-off")
-    assert cooling["upgrades"] == [{"due_on": "2026-10-20", "to_tier": "platinum", "customers": 1}]  # C000983
+    # C000983: cooling-off's last day 2026-10-20, the upgrade is due from the daily run of the day after
+    assert cooling["upgrades"] == [{"due_on": "2026-10-21", "to_tier": "platinum", "customers": 1}]
     assert _figure(browser.page, "cooling-off-total") == "1"
-    assert _table(browser.page, "cooling-off") == [["2026-10-20", "platinum", "1"]]
+    assert _table(browser.page, "cooling-off") == [["2026-10-21", "platinum", "1"]]
     assert _chart_total(browser.page, "chart-cooling-off") == 1
 
 

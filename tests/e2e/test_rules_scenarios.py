@@ -164,16 +164,17 @@ def test_cooling_off_then_the_daily_run_and_a_cancellation_within_cooling_off(pl
     eventually("the cancellation is scored", lambda: _get(
         f"{platform.scoring}/v1/customers/{cancelled}/points").json()["policies"][0]["state"] == "excluded")
 
-    day_before = vip("daily-run", "--as-of", "2026-10-19", "--token", TOKEN,
-                     "--http-port-base", str(platform.http_base))
-    assert day_before.returncode == 0, day_before.stdout + day_before.stderr
+    # 2026-10-20 is the cooling-off's last day: the policy can still be cancelled, nothing counts yet.
+    last_day = vip("daily-run", "--as-of", "2026-10-20", "--token", TOKEN,
+                   "--http-port-base", str(platform.http_base))
+    assert last_day.returncode == 0, last_day.stdout + last_day.stderr
     assert _customer(platform, waiting)["tier"] is None  # type: ignore[index]
 
-    on_the_day = vip("daily-run", "--as-of", "2026-10-20", "--token", TOKEN,
-                     "--http-port-base", str(platform.http_base))
-    assert on_the_day.returncode == 0, on_the_day.stdout + on_the_day.stderr
-    assert "scoring" in on_the_day.stdout and "changed" in on_the_day.stdout
-    _settles_at(platform, waiting, tier="platinum", points="80000.00", vip_since="2026-10-20")
+    day_after = vip("daily-run", "--as-of", "2026-10-21", "--token", TOKEN,
+                    "--http-port-base", str(platform.http_base))
+    assert day_after.returncode == 0, day_after.stdout + day_after.stderr
+    assert "scoring" in day_after.stdout and "changed" in day_after.stdout
+    _settles_at(platform, waiting, tier="platinum", points="80000.00", vip_since="2026-10-21")
     newest = _history(platform, waiting)[0]
-    assert (newest["trigger"], newest["effective_at"]) == ("daily_run", "2026-10-20")
+    assert (newest["trigger"], newest["effective_at"]) == ("daily_run", "2026-10-21")
     assert _customer(platform, cancelled) == _settles_at(platform, cancelled, tier=None, points="0.00")

@@ -20,6 +20,8 @@ from shared.ruleset import Ruleset
 class FakePolicies:
     def __init__(self) -> None:
         self.stored: dict[str, Policy] = {}
+        self.before: dict[str, Policy] = {}
+        """Policy number -> its version in force on the day before cutover."""
         self.last_event_types: dict[str, str] = {}
         self.stale: list[dict[str, Any]] = []
         self.locked: set[str] = set()
@@ -30,17 +32,30 @@ class FakePolicies:
     async def get(self, policy_no: str) -> Policy | None:
         return self.stored.get(policy_no)
 
-    def save_policy(self, policy: Policy, *, event_type: str) -> None:
+    async def before_cutover(self, policy_no: str) -> Policy | None:
+        return self.before.get(policy_no)
+
+    def save_policy(self, policy: Policy, *, event_type: str, before_cutover: Policy | None) -> None:
         if policy.policy_no not in self.locked:
             raise RuntimeError(f"saving policies {policy.policy_no} without holding its lock")
         self.stored[policy.policy_no] = policy
         self.last_event_types[policy.policy_no] = event_type
+        if before_cutover is not None:
+            self.before[policy.policy_no] = before_cutover
+
+    def save_before_cutover(self, before_cutover: Policy) -> None:
+        if before_cutover.policy_no not in self.locked:
+            raise RuntimeError(f"saving policies {before_cutover.policy_no} without holding its lock")
+        self.before[before_cutover.policy_no] = before_cutover
 
     async def load_held_by(self, holder_ids: Iterable[str]) -> None:
         """Everything is in memory already."""
 
     async def held_by(self, holder_id: str) -> list[Policy]:
         return [policy for _, policy in sorted(self.stored.items()) if policy.holder_id == holder_id]
+
+    async def held_before_cutover_by(self, holder_id: str) -> list[Policy]:
+        return [policy for _, policy in sorted(self.before.items()) if policy.holder_id == holder_id]
 
     def record_stale(
         self, *, event_id: str, event_type: str, policy: Policy, applied_version: int, occurred_at: datetime
@@ -66,6 +81,9 @@ class FakeCustomers:
     async def get(self, customer_id: str) -> StoredCustomer | None:
         return self.stored.get(customer_id)
 
+    async def published(self, customer_id: str) -> StoredCustomer | None:
+        return self.stored.get(customer_id)
+
     async def save_score(
         self, customer_id: str, score: CustomerScore, *, as_of: date, trigger: str, ruleset_version: str
     ) -> int:
@@ -85,16 +103,20 @@ class FakeCustomers:
             trigger=trigger,
             ruleset_version=ruleset_version,
             policies=tuple(policy_score_document(policy) for policy in score.policies),
+            legacy_standard_premium_before_cutover=score.legacy_standard_premium_before_cutover,
         )
         return revision
 
-    async def due(self, *, as_of: date, after: str, limit: int) -> list[str]:
-        due = [
-            customer_id
-            for customer_id, stored in sorted(self.stored.items())
-            if stored.next_pending_date is not None and stored.next_pending_date <= as_of and customer_id > after
-        ]
-        return due[:limit]
+    async def due(self, *, as_of: date, after: str, limit: int) -> tuple[list[str], str]:
+        """The real repository's keyset: `(next_pending_date, customer_id)` after `DATE|ID`."""
+        keys = sorted(
+            (stored.next_pending_date.isoformat(), customer_id)
+            for customer_id, stored in self.stored.items()
+            if stored.next_pending_date is not None and stored.next_pending_date <= as_of
+        )
+        cursor = tuple(after.split("|", 1)) if after else ("", "")
+        due = [key for key in keys if key > cursor][:limit]
+        return [customer_id for _, customer_id in due], "|".join(due[-1]) if due else ""
 
 
 class FakeDailyRuns:

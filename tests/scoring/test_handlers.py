@@ -19,7 +19,8 @@ from tests.scoring.fakes import FakeUnitOfWork
 
 RULESET = load_ruleset(DEFAULT_RULESET_PATH)
 AFTER_COOLING_OFF = "2026-10-08T10:00:00+08:00"
-"""The default test policy is issued 2026-09-01 and its cooling-off ends 2026-09-16."""
+"""The default test policy is issued 2026-09-01; its cooling-off's last day is 2026-09-16, its points
+count from 2026-09-17."""
 IN_COOLING_OFF = "2026-09-01T10:00:00+08:00"
 
 
@@ -52,14 +53,28 @@ async def test_a_new_policy_publishes_the_holders_points() -> None:
     assert (stored.revision, stored.points, stored.scored_as_of) == (1, Decimal("36000.00"), date(2026, 10, 8))
 
 
-async def test_a_policy_in_cooling_off_is_pending_until_its_end_date() -> None:
+async def test_a_policy_in_cooling_off_is_pending_through_its_last_day_and_counts_from_the_day_after() -> None:
     uow = FakeUnitOfWork(ruleset=RULESET)
 
     [scored] = await handle(uow, event(policy_no="P1", holder_id="C1", occurred_at=IN_COOLING_OFF))
 
     assert (scored.points, scored.pending_points) == (Decimal("0.00"), Decimal("36000.00"))
     assert scored.policies[0].pending_until == date(2026, 9, 16)
-    assert uow.customers.stored["C1"].next_pending_date == date(2026, 9, 16)
+    assert scored.pending_from == date(2026, 9, 17)
+    assert uow.customers.stored["C1"].next_pending_date == date(2026, 9, 17)
+
+
+async def test_an_event_on_the_cooling_offs_last_day_leaves_the_points_pending() -> None:
+    uow = FakeUnitOfWork(ruleset=RULESET)
+
+    [on_last_day] = await handle(uow, event(policy_no="P1", holder_id="C1", occurred_at="2026-09-16T23:00:00+08:00"))
+    [day_after] = await handle(uow, event(policy_no="P1", holder_id="C1", version=2, event_type="beneficiary_change",
+                                          occurred_at="2026-09-17T00:30:00+08:00"))
+
+    assert (on_last_day.points, on_last_day.pending_from) == (Decimal("0.00"), date(2026, 9, 17))
+    assert (day_after.points, day_after.pending_points, day_after.pending_from) == (
+        Decimal("36000.00"), Decimal("0.00"), None
+    )
 
 
 async def test_a_stale_version_publishes_nothing_and_is_recorded() -> None:
@@ -103,7 +118,7 @@ async def test_a_policyholder_change_rescores_both_holders() -> None:
 async def test_a_late_event_is_scored_at_the_last_daily_run_not_before() -> None:
     uow = FakeUnitOfWork(ruleset=RULESET)
     await handle(uow, event(policy_no="P1", holder_id="C1", occurred_at=IN_COOLING_OFF))
-    await uow.daily_runs.record(as_of=date(2026, 9, 16), changed=0)
+    await uow.daily_runs.record(as_of=date(2026, 9, 17), changed=0)
     late = event(
         policy_no="P1", holder_id="C1", version=2, event_type="beneficiary_change",
         occurred_at="2026-09-05T09:00:00+08:00",
@@ -112,7 +127,7 @@ async def test_a_late_event_is_scored_at_the_last_daily_run_not_before() -> None
     [scored] = await handle(uow, late)
 
     assert (scored.as_of, scored.points, scored.pending_points) == (
-        date(2026, 9, 16), Decimal("36000.00"), Decimal("0.00")
+        date(2026, 9, 17), Decimal("36000.00"), Decimal("0.00")
     )
 
 
@@ -124,13 +139,34 @@ async def test_the_daily_run_counts_pending_points_once_due_and_only_once() -> N
     def run(day: date) -> DailyRun:
         return DailyRun(as_of=day, started_at=datetime(2026, 9, 16, 1, tzinfo=UTC), run_by="test")
 
-    early = await step.apply_chunk(uow.as_unit_of_work(), run=run(date(2026, 9, 15)), after="", limit=10)
-    due = await step.apply_chunk(uow.as_unit_of_work(), run=run(date(2026, 9, 16)), after="", limit=10)
+    last_day = await step.apply_chunk(uow.as_unit_of_work(), run=run(date(2026, 9, 16)), after="", limit=10)
+    due = await step.apply_chunk(uow.as_unit_of_work(), run=run(date(2026, 9, 17)), after="", limit=10)
     uow.commit()
-    again = await step.apply_chunk(uow.as_unit_of_work(), run=run(date(2026, 9, 16)), after="", limit=10)
-    await finish(uow.as_unit_of_work(), run(date(2026, 9, 16)), due.changed)
+    again = await step.apply_chunk(uow.as_unit_of_work(), run=run(date(2026, 9, 17)), after="", limit=10)
+    await finish(uow.as_unit_of_work(), run(date(2026, 9, 17)), due.changed)
 
-    assert (early.looked_at, due.changed, due.last_key, again.looked_at) == (0, 1, "C1", 0)
+    assert (last_day.looked_at, due.changed, due.last_key, again.looked_at) == (0, 1, "2026-09-17|C1", 0)
     [scored] = [item for item in uow.published if isinstance(item, CustomerScored)]
     assert (scored.trigger, scored.revision, scored.points) == ("daily_run", 2, Decimal("36000.00"))
-    assert uow.daily_runs.runs == {date(2026, 9, 16): 1}
+    assert scored.as_of == date(2026, 9, 17)
+    assert uow.daily_runs.runs == {date(2026, 9, 17): 1}
+
+
+async def test_the_daily_run_walks_due_customers_by_date_then_id_after_its_cursor() -> None:
+    uow = FakeUnitOfWork(ruleset=RULESET)
+    await handle(
+        uow,
+        event(policy_no="P1", holder_id="C2", occurred_at=IN_COOLING_OFF),
+        event(policy_no="P2", holder_id="C1", occurred_at=IN_COOLING_OFF, cooling_off_ends_on="2026-09-18"),
+        event(policy_no="P3", holder_id="C3", occurred_at=IN_COOLING_OFF),
+    )
+    [step] = DAILY_RUN_STEPS
+    run = DailyRun(as_of=date(2026, 9, 20), started_at=datetime(2026, 9, 20, 1, tzinfo=UTC), run_by="test")
+
+    first = await step.apply_chunk(uow.as_unit_of_work(), run=run, after="", limit=2)
+    uow.commit()
+    second = await step.apply_chunk(uow.as_unit_of_work(), run=run, after=first.last_key, limit=2)
+
+    assert (first.changed, first.last_key) == (2, "2026-09-17|C3")
+    assert (second.changed, second.last_key) == (1, "2026-09-19|C1")
+    assert [item.customer_id for item in uow.published] == ["C2", "C3", "C1"]

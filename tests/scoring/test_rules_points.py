@@ -275,25 +275,29 @@ def test_legacy_explanation_names_the_listed_term() -> None:
 # --- section 4: cooling-off ------------------------------------------------------------------------
 
 
-def test_the_day_before_cooling_off_ends_is_pending() -> None:
-    score = score_policy(policy(), ruleset=RULESET, as_of=date(2026, 3, 15))
+@pytest.mark.parametrize(
+    ("as_of", "state", "points", "pending_points"),
+    [
+        (date(2026, 3, 15), "pending", "0.00", "36000.00"),
+        (date(2026, 3, 16), "pending", "0.00", "36000.00"),
+        (date(2026, 3, 17), "counted", "36000.00", "0.00"),
+    ],
+    ids=["D-1 pending", "D (last day, can still be cancelled) pending", "D+1 counted"],
+)
+def test_cooling_off_ends_after_its_last_day(as_of: date, state: str, points: str, pending_points: str) -> None:
+    """`cooling_off_ends_on` (D = 2026-03-16) is the last day the policy can be cancelled."""
+    score = score_policy(policy(), ruleset=RULESET, as_of=as_of)
 
-    assert score.state == "pending"
-    assert score.points == Decimal("0.00")
-    assert score.standard_premium == Decimal("0.00")
-    assert score.pending_points == Decimal("36000.00")
-    assert score.pending_until == date(2026, 3, 16)
-    assert score.explanation.startswith("pending until 2026-03-16")
+    assert (score.state, score.points, score.pending_points) == (state, Decimal(points), Decimal(pending_points))
+    assert score.standard_premium == Decimal(points)
+    assert score.pending_until == (date(2026, 3, 16) if state == "pending" else None)
+    assert score.counts_from == (date(2026, 3, 17) if state == "pending" else None)
 
 
-def test_the_day_cooling_off_ends_counts() -> None:
+def test_a_pending_policy_explains_its_last_day_and_the_day_it_counts_from() -> None:
     score = score_policy(policy(), ruleset=RULESET, as_of=date(2026, 3, 16))
 
-    assert score.state == "counted"
-    assert score.points == Decimal("36000.00")
-    assert score.standard_premium == Decimal("36000.00")
-    assert score.pending_points == Decimal("0.00")
-    assert score.pending_until is None
+    assert score.explanation.startswith("pending until 2026-03-16 (cooling-off's last day), counts from 2026-03-17")
 
 
 def test_the_issue_day_is_pending() -> None:
@@ -302,8 +306,8 @@ def test_the_issue_day_is_pending() -> None:
 
 @pytest.mark.parametrize(
     ("as_of", "state"),
-    [(date(2026, 3, 15), "pending"), (date(2026, 3, 16), "counted")],
-    ids=["issue + 14 days pending", "issue + 15 days counted"],
+    [(date(2026, 3, 15), "pending"), (date(2026, 3, 16), "pending"), (date(2026, 3, 17), "counted")],
+    ids=["issue + 14 days pending", "issue + 15 days (last day) pending", "issue + 16 days counted"],
 )
 def test_default_cooling_off_is_issue_date_plus_ruleset_days(as_of: date, state: str) -> None:
     subject = policy(cooling_off_ends_on=None)
@@ -316,7 +320,8 @@ def test_an_explicit_cooling_off_date_wins_over_the_default() -> None:
     subject = policy(cooling_off_ends_on="2026-03-31")
 
     assert cooling_off_ends_on(subject, RULESET) == date(2026, 3, 31)
-    assert score_policy(subject, ruleset=RULESET, as_of=date(2026, 3, 30)).state == "pending"
+    assert score_policy(subject, ruleset=RULESET, as_of=date(2026, 3, 31)).state == "pending"
+    assert score_policy(subject, ruleset=RULESET, as_of=date(2026, 4, 1)).state == "counted"
 
 
 def test_cancellation_in_cooling_off_removes_the_pending_points() -> None:
@@ -331,8 +336,8 @@ def test_cooling_off_days_come_from_the_ruleset() -> None:
     longer = RULESET.model_copy(update={"cooling_off_days": 20})
     subject = policy(cooling_off_ends_on=None)
 
-    assert score_policy(subject, ruleset=longer, as_of=date(2026, 3, 20)).state == "pending"
-    assert score_policy(subject, ruleset=longer, as_of=date(2026, 3, 21)).state == "counted"
+    assert score_policy(subject, ruleset=longer, as_of=date(2026, 3, 21)).state == "pending"
+    assert score_policy(subject, ruleset=longer, as_of=date(2026, 3, 22)).state == "counted"
 
 
 def test_factors_come_from_the_ruleset() -> None:
@@ -388,7 +393,7 @@ def test_a_customer_sums_counted_and_pending_points_apart() -> None:
     assert customer.points == Decimal("35000.50")
     assert customer.standard_premium == Decimal("35000.50")
     assert customer.pending_points == Decimal("16000.00")
-    assert customer.next_pending_date == date(2026, 3, 20)
+    assert customer.next_pending_date == date(2026, 3, 21)  # P4 counts from the day after its last day
 
 
 def test_a_customer_with_nothing_pending_has_no_next_date() -> None:
@@ -477,11 +482,11 @@ def test_group_policies_never_serve_a_customer() -> None:
 
 def test_a_policy_scored_end_to_end_feeds_the_customer() -> None:
     policies = [
-        score_policy(policy(policy_no="P1"), ruleset=RULESET, as_of=date(2026, 3, 16)),
+        score_policy(policy(policy_no="P1"), ruleset=RULESET, as_of=date(2026, 3, 17)),
         score_policy(
             policy(policy_no="P2", channel="bancassurance", cooling_off_ends_on="2026-03-20"),
             ruleset=RULESET,
-            as_of=date(2026, 3, 16),
+            as_of=date(2026, 3, 17),
         ),
     ]
 
@@ -489,15 +494,15 @@ def test_a_policy_scored_end_to_end_feeds_the_customer() -> None:
 
     assert customer.points == Decimal("36000.00")
     assert customer.pending_points == Decimal("36000.00")
-    assert customer.next_pending_date == date(2026, 3, 20)
+    assert customer.next_pending_date == date(2026, 3, 21)
     assert customer.serving_channel == Channel.AGENCY
 
 
 @pytest.mark.parametrize(
     ("changes", "as_of", "verdict"),
     [
-        ({}, date(2026, 3, 16), "counted"),
-        ({}, date(2026, 3, 15), "pending until 2026-03-16"),
+        ({}, date(2026, 3, 17), "counted"),
+        ({}, date(2026, 3, 16), "pending until 2026-03-16, counts from 2026-03-17"),
         ({"status": "lapsed"}, LATER, "excluded because status lapsed (only in_force policies count)"),
         ({"loan_outstanding": "100.00"}, LATER, "excluded because pledged for a policy loan (100.00 outstanding)"),
     ],

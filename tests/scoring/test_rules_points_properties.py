@@ -75,7 +75,8 @@ def test_a_policy_is_counted_pending_or_excluded_and_nothing_in_between(
     elif score.state == "pending":
         assert score.points == 0 and score.standard_premium == 0
         assert score.pending_points == points_for(subject, RULESET)
-        assert score.pending_until is not None and as_of < score.pending_until
+        assert score.pending_until is not None and score.counts_from is not None
+        assert as_of <= score.pending_until < score.counts_from  # pending through the last day, counts after
     else:
         assert score.points == score.pending_points == score.standard_premium == 0
         assert score.pending_until is None

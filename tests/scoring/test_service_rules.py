@@ -3,22 +3,26 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import httpx
 from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.scoring.config import ScoringSettings
 from services.scoring.main import create_app
+from services.scoring.repositories.customers import due_statement
 from shared.events.inbound import POLICY_EVENT_TYPES
 from shared.topics import CUSTOMER_SCORES, POLICY_EVENTS
 from tests.builders.policies import policy_event
 from tests.support import Record, auth, eventually, fresh_id, publish, read_topic, running, service_settings
 
 AFTER_COOLING_OFF = "2026-10-08T10:00:00+08:00"
-"""The default test policy is issued 2026-09-01 and its cooling-off ends 2026-09-16."""
+"""The default test policy is issued 2026-09-01; its cooling-off's last day is 2026-09-16, its points
+count from 2026-09-17."""
 IN_COOLING_OFF = "2026-09-01T10:00:00+08:00"
 
 
@@ -226,7 +230,7 @@ async def test_a_stale_version_has_no_effect_and_is_recorded(
 # --- cooling-off and the daily run --------------------------------------------------------------------
 
 
-async def test_pending_points_count_from_the_daily_run_of_the_cooling_off_end_date(
+async def test_pending_points_count_from_the_daily_run_of_the_day_after_the_cooling_offs_last_day(
     database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]
 ) -> None:
     customer = fresh_id("C")
@@ -235,10 +239,10 @@ async def test_pending_points_count_from_the_daily_run_of_the_cooling_off_end_da
         await send(bootstrap_servers, event)
         [pending] = await scores(bootstrap_servers, expect=1)
         before = (await client.get(f"/v1/customers/{customer}/points", headers=auth(api_tokens["ops"]))).json()
-        forbidden = await daily_run(client, api_tokens["call_center"], "2026-09-16")
-        day_before = await daily_run(client, api_tokens["ops"], "2026-09-15")
-        on_the_day = await daily_run(client, api_tokens["admin"], "2026-09-16")
-        again = await daily_run(client, api_tokens["admin"], "2026-09-16")
+        forbidden = await daily_run(client, api_tokens["call_center"], "2026-09-17")
+        last_day = await daily_run(client, api_tokens["ops"], "2026-09-16")
+        on_the_day = await daily_run(client, api_tokens["admin"], "2026-09-17")
+        again = await daily_run(client, api_tokens["admin"], "2026-09-17")
         published = await scores(bootstrap_servers, expect=2)
         after = (await client.get(f"/v1/customers/{customer}/points", headers=auth(api_tokens["ops"]))).json()
         extra = await scores(bootstrap_servers, expect=3, timeout_s=2)
@@ -246,15 +250,17 @@ async def test_pending_points_count_from_the_daily_run_of_the_cooling_off_end_da
     assert (pending["points"], pending["pending_points"]) == ("0.00", "36000.00")
     assert pending["policies"][0]["state"] == "pending"
     assert pending["policies"][0]["pending_until"] == "2026-09-16"
-    assert before["policies"][0]["verdict"] == "pending until 2026-09-16"
-    assert before["next_pending_date"] == "2026-09-16"
+    assert pending["pending_from"] == "2026-09-17"
+    assert before["policies"][0]["verdict"] == "pending until 2026-09-16, counts from 2026-09-17"
+    assert before["policies"][0]["counts_from"] == "2026-09-17"
+    assert before["next_pending_date"] == "2026-09-17"
     assert forbidden.status_code == 403
-    assert day_before.json() == {"as_of": "2026-09-15", "changed": 0, "steps": {"cooling_off_ended": 0}}
-    assert on_the_day.json() == {"as_of": "2026-09-16", "changed": 1, "steps": {"cooling_off_ended": 1}}
-    assert again.json() == {"as_of": "2026-09-16", "changed": 0, "steps": {"cooling_off_ended": 0}}
+    assert last_day.json() == {"as_of": "2026-09-16", "changed": 0, "steps": {"cooling_off_ended": 0}}
+    assert on_the_day.json() == {"as_of": "2026-09-17", "changed": 1, "steps": {"cooling_off_ended": 1}}
+    assert again.json() == {"as_of": "2026-09-17", "changed": 0, "steps": {"cooling_off_ended": 0}}
     scored = published[1]
     assert (scored["trigger"], scored["points"], scored["pending_points"]) == ("daily_run", "36000.00", "0.00")
-    assert scored["as_of"] == "2026-09-16" and scored["revision"] == 2
+    assert scored["as_of"] == "2026-09-17" and scored["revision"] == 2 and scored["pending_from"] is None
     assert after["policies"][0]["verdict"] == "counted" and after["next_pending_date"] is None
     assert len(extra) == 2, "running the same date again published another score"
 
@@ -291,7 +297,7 @@ async def test_a_late_event_does_not_put_a_counted_policy_back_into_cooling_off(
     async with scoring(database_url, bootstrap_servers, api_tokens) as client:
         await send(bootstrap_servers, policy_event(policy_no=policy_no, holder_id=customer, occurred_at=IN_COOLING_OFF))
         await scores(bootstrap_servers, expect=1)
-        assert (await daily_run(client, api_tokens["ops"], "2026-09-16")).json()["changed"] == 1
+        assert (await daily_run(client, api_tokens["ops"], "2026-09-17")).json()["changed"] == 1
         late = policy_event(
             policy_no=policy_no,
             holder_id=customer,
@@ -309,29 +315,60 @@ async def test_a_late_event_does_not_put_a_counted_policy_back_into_cooling_off(
     ]
 
 
-async def test_due_customers_are_found_by_the_next_pending_date_index(
+async def test_due_customers_are_found_and_ordered_by_the_composite_index_whatever_the_cursor(
     database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]
 ) -> None:
     async with scoring(database_url, bootstrap_servers, api_tokens):
         pass  # migrations ran
     engine = create_async_engine(database_url)
+    plans = []
     try:
         async with engine.connect() as connection:
-            await connection.execute(text("SET enable_seqscan = off"))
-            plan = "\n".join(
-                (
-                    await connection.execute(
-                        text(
-                            "EXPLAIN SELECT customer_id FROM customers WHERE next_pending_date <= '2026-09-16' "
-                            "AND customer_id > '' ORDER BY customer_id LIMIT 200"
-                        )
-                    )
-                ).scalars()
-            )
+            await connection.execute(text("SET enable_seqscan = off"))  # a tiny test table: plan as for a big one
+            await connection.execute(text("SET enable_bitmapscan = off"))
+            for after in ("", "2026-09-10|C0042"):
+                statement = due_statement(as_of=date(2026, 9, 17), after=after, limit=200)
+                sql = str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+                plans.append("\n".join((await connection.execute(text(f"EXPLAIN {sql}"))).scalars()))
     finally:
         await engine.dispose()
 
-    assert "ix_customers_next_pending_date" in plan
+    for plan in plans:
+        assert "Scan using ix_customers_next_pending_date_customer_id" in plan, plan  # index (only) scan
+        assert "Sort" not in plan, plan  # the index gives the order: no sort of every due customer
+
+
+# --- legacy standing: each policy as it stood on the day before cutover ---------------------------------
+
+
+async def test_the_legacy_figure_before_cutover_does_not_depend_on_arrival_order(
+    database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]
+) -> None:
+    customer, legacy_policy = fresh_id("C"), fresh_id("P")
+    legacy = {"issued_on": "2015-07-01", "cooling_off_ends_on": None, "product_type": "traditional",
+              "payment_term_years": 10, "modal_premium": "25000.00"}
+    bought = policy_event(policy_no=legacy_policy, holder_id=customer, occurred_at="2015-07-01T10:00:00+08:00",
+                          **legacy)
+    surrendered = policy_event(policy_no=legacy_policy, holder_id=customer, version=2, event_type="surrender",
+                               status="surrendered", occurred_at="2016-01-10T10:00:00+08:00", **legacy)
+    other = policy_event(policy_no=fresh_id("P"), holder_id=customer, occurred_at="2016-03-01T10:00:00+08:00",
+                         issued_on="2016-02-01", cooling_off_ends_on="2016-02-16", modal_premium="5000.00")
+    async with scoring(database_url, bootstrap_servers, api_tokens) as client:
+        await send(bootstrap_servers, other, surrendered)
+        await scores(bootstrap_servers, expect=2)
+        await send(bootstrap_servers, bought)  # stale for the current state, the version in force on 2015-07-31
+        published = await scores(bootstrap_servers, expect=3)
+        view = (await client.get(f"/v1/customers/{customer}/points", headers=auth(api_tokens["call_center"]))).json()
+
+    assert [body["legacy_standard_premium_before_cutover"] for body in published] == [None, None, "25000.00"]
+    assert [body["standard_premium"] for body in published] == ["5000.00", "5000.00", "5000.00"]
+    assert (published[2]["trigger"], published[2]["revision"], published[2]["as_of"]) == (
+        "new_business", 3, "2016-03-01"
+    )
+    assert view["legacy_standard_premium_before_cutover"] == "25000.00"
+    by_policy = {policy["policy_no"]: policy for policy in view["policies"]}
+    assert by_policy[legacy_policy]["stale_events_ignored"] == 1
+    assert by_policy[legacy_policy]["verdict"].startswith("excluded because status surrendered")
 
 
 # --- the explanation ----------------------------------------------------------------------------------
@@ -367,7 +404,7 @@ async def test_the_points_explanation_shows_formula_factor_base_and_verdict_per_
         preview = (
             await client.get(
                 f"/v1/customers/{customer}/points",
-                params={"as_of": "2026-10-16"},
+                params={"as_of": "2026-10-17"},
                 headers=auth(api_tokens["call_center"]),
             )
         ).json()
@@ -388,7 +425,7 @@ async def test_the_points_explanation_shows_formula_factor_base_and_verdict_per_
     assert six_years["verdict"] == "counted"
     account = by_policy[universal["policy"]["policy_no"]]
     assert (account["base"], account["factor"], account["base_amount"]) == ("Z", "0.08", "100000.00")
-    assert account["verdict"] == "pending until 2026-10-16" and account["points"] == "0.00"
+    assert account["verdict"] == "pending until 2026-10-16, counts from 2026-10-17" and account["points"] == "0.00"
     assert by_policy[group["policy"]["policy_no"]]["verdict"].startswith("excluded because group channel")
     assert (view["points"], view["pending_points"], view["serving_channel"]) == ("7200.36", "8000.00", "agency")
     assert view["preview"] is False and view["trigger"] == "new_business"

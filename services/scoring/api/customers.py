@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -42,6 +43,9 @@ class PolicyPoints(BaseModel):
     standard_premium: str
     pending_points: str
     pending_until: date | None
+    """While pending: the cooling-off's last day (the policy can still be cancelled that day)."""
+    counts_from: date | None = None
+    """While pending: the day its points start to count, the day after `pending_until`."""
     explanation: str
     stale_events_ignored: int
     """Events of this policy whose version was not above the applied one."""
@@ -64,6 +68,10 @@ class CustomerPoints(BaseModel):
     pending_points: str
     serving_channel: str | None
     next_pending_date: date | None
+    """The day the earliest pending points start to count (the daily run of that date counts them)."""
+    legacy_standard_premium_before_cutover: str | None = None
+    """The legacy standard premium of the policies as they stood on the day before cutover; None when
+    the customer held none then."""
     policies: list[PolicyPoints]
 
 
@@ -108,6 +116,7 @@ def _previewed(score: CustomerScore, *, as_of: date, ruleset: Ruleset) -> dict[s
         "pending_points": f"{score.pending_points:.2f}",
         "serving_channel": score.serving_channel.value if score.serving_channel else None,
         "next_pending_date": score.next_pending_date,
+        "legacy_standard_premium_before_cutover": _money(score.legacy_standard_premium_before_cutover),
     }
 
 
@@ -123,7 +132,12 @@ def _stored(stored: StoredCustomer) -> dict[str, Any]:
         "pending_points": f"{stored.pending_points:.2f}",
         "serving_channel": stored.serving_channel,
         "next_pending_date": stored.next_pending_date,
+        "legacy_standard_premium_before_cutover": _money(stored.legacy_standard_premium_before_cutover),
     }
+
+
+def _money(amount: Decimal | None) -> str | None:
+    return f"{amount:.2f}" if amount is not None else None
 
 
 def _with_stale(document: Mapping[str, Any], stale: Mapping[str, StaleSummary]) -> dict[str, Any]:

@@ -2,5 +2,6 @@
 
 - `policies`: the policy value the rules read, and what a policy change means (stale, who is affected);
 - `points`: one policy's points, standard premium and verdict on a date;
-- `customers`: a customer's score over the policies held, the serving channel, the scoring date.
+- `customers`: a customer's score over the policies held, the serving channel, the scoring date;
+- `cutover`: each policy's version in force on the day before cutover, and the legacy figure it gives.
 """

@@ -2,8 +2,9 @@
 
 Invariants:
 - A customer's figures are sums of their policies' figures, each already rounded (no rounding here).
-- `next_pending_date` is the earliest date a pending policy starts to count: the daily run of that
-  date re-scores the customer, so pending points never wait for another event.
+- `next_pending_date` is the earliest date a pending policy starts to count (the day after its
+  cooling-off's last day): the daily run of that date re-scores the customer, so pending points never
+  wait for another event, and never count on a day the policy could still be cancelled.
 - The business date a customer is scored at never goes backwards: the later of the event's date,
   the last daily run and the customer's last scoring. A late event can therefore never put back into
   cooling-off a policy that a daily run (or a later event) already counted.
@@ -44,7 +45,11 @@ class CustomerScore:
     policies: tuple[PolicyScore, ...]
     """Sorted by points descending, then issued_on descending, then policy_no."""
     next_pending_date: date | None
-    """The earliest `pending_until`: when the daily run must look at this customer again."""
+    """The earliest `counts_from`: the day the earliest pending points count, when the daily run must
+    look at this customer again (published as `CustomerScored.pending_from`)."""
+    legacy_standard_premium_before_cutover: Decimal | None = None
+    """The legacy standard premium of the policies as they stood on the day before cutover
+    (`domain.cutover`); None when the customer held none then."""
 
 
 def _display_order(score: PolicyScore) -> tuple[Decimal, int, str]:
@@ -73,10 +78,13 @@ def serving_channel_for(policies: Iterable[PolicyScore]) -> Channel | None:
     return latest.channel
 
 
-def score_customer(policies: Iterable[PolicyScore]) -> CustomerScore:
-    """Sum of the customer's policies; pass only the policies they currently hold."""
+def score_customer(
+    policies: Iterable[PolicyScore], *, legacy_standard_premium_before_cutover: Decimal | None = None
+) -> CustomerScore:
+    """Sum of the customer's policies; pass only the policies they currently hold (and the legacy
+    figure before cutover, which the policies held now cannot give)."""
     ordered = tuple(sorted(policies, key=_display_order))
-    pending_dates = [score.pending_until for score in ordered if score.pending_until is not None]
+    pending_dates = [score.counts_from for score in ordered if score.counts_from is not None]
     return CustomerScore(
         points=sum((score.points for score in ordered), ZERO),
         standard_premium=sum((score.standard_premium for score in ordered), ZERO),
@@ -84,4 +92,5 @@ def score_customer(policies: Iterable[PolicyScore]) -> CustomerScore:
         serving_channel=serving_channel_for(ordered),
         policies=ordered,
         next_pending_date=min(pending_dates, default=None),
+        legacy_standard_premium_before_cutover=legacy_standard_premium_before_cutover,
     )

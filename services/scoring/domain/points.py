@@ -10,8 +10,9 @@ number from the `Ruleset`. Invariants the tests hold us to:
 - Payouts (annuity, survival benefit, dividend) carry the policy's state after the payout and add
   nothing: there is no payout amount in the formula, only premium (N) and account value (Z).
 - A policy is in exactly one state: `counted` (its points count now), `pending` (in_force but still in
-  cooling-off: its points count from `pending_until` on, that day included) or `excluded` (it earns
-  nothing now and will not start to by itself: not in force, group channel, pledged for a loan).
+  cooling-off: `pending_until` is the cooling-off's last day, on which the policy can still be
+  cancelled, and its points count from the day after, `counts_from`) or `excluded` (it earns nothing
+  now and will not start to by itself: not in force, group channel, pledged for a loan).
 """
 
 from dataclasses import dataclass, replace
@@ -70,16 +71,22 @@ class PolicyScore:
     pending_points: Decimal
     """2015 points it will count once cooling-off ends; `ZERO` unless pending."""
     pending_until: date | None
-    """`cooling_off_ends_on` while pending, else None."""
+    """`cooling_off_ends_on` while pending (the cooling-off's last day), else None."""
     explanation: str
     breakdown: PointsBreakdown | None = None
     """The formula's parts; None when excluded (nothing was computed)."""
 
     @property
+    def counts_from(self) -> date | None:
+        """While pending, the first day its points count: the day after the cooling-off's last day."""
+        return self.pending_until + timedelta(days=1) if self.pending_until is not None else None
+
+    @property
     def verdict(self) -> str:
-        """`counted`, `pending until DATE` or `excluded because ...`: the short answer for people."""
+        """`counted`, `pending until DATE, counts from DATE` or `excluded because ...`: the short answer
+        for people."""
         if self.state == "pending" and self.pending_until is not None:
-            return f"pending until {self.pending_until.isoformat()}"
+            return f"pending until {self.pending_until.isoformat()}, counts from {_day_after(self.pending_until)}"
         if self.state == "excluded":
             return f"excluded because {self.explanation.removeprefix('excluded: ')}"
         return "counted"
@@ -98,8 +105,13 @@ def exclusion_reason(policy: Policy, ruleset: Ruleset) -> str | None:
     return None
 
 
+def _day_after(day: date) -> str:
+    return (day + timedelta(days=1)).isoformat()
+
+
 def cooling_off_ends_on(policy: Policy, ruleset: Ruleset) -> date:
-    """The first day the policy's points count: the policy's own date, or issue date + default days."""
+    """The cooling-off's LAST day, on which the policy can still be cancelled (犹豫期截止日): the
+    policy's own date, or issue date + the ruleset's default days. Its points count from the day after."""
     if policy.cooling_off_ends_on is not None:
         return policy.cooling_off_ends_on
     return policy.issued_on + timedelta(days=ruleset.cooling_off_days)
@@ -214,7 +226,8 @@ def _describe(breakdown: PointsBreakdown) -> str:
 
 
 def score_policy(policy: Policy, *, ruleset: Ruleset, as_of: date) -> PolicyScore:
-    """The policy's state on `as_of`: counted from `cooling_off_ends_on` on, pending the days before."""
+    """The policy's state on `as_of`: pending up to `cooling_off_ends_on` (that day included, it can
+    still be cancelled), counted from the day after."""
     excluded = PolicyScore(
         policy_no=policy.policy_no,
         holder_id=policy.holder_id,
@@ -234,13 +247,16 @@ def score_policy(policy: Policy, *, ruleset: Ruleset, as_of: date) -> PolicyScor
         return replace(excluded, explanation=f"excluded: {reason}")
     breakdown = breakdown_for(policy, ruleset)
     ends_on = cooling_off_ends_on(policy, ruleset)
-    if as_of < ends_on:
+    if as_of <= ends_on:
         return replace(
             excluded,
             state="pending",
             pending_points=breakdown.points,
             pending_until=ends_on,
-            explanation=f"pending until {ends_on.isoformat()} (cooling-off): {_describe(breakdown)}",
+            explanation=(
+                f"pending until {ends_on.isoformat()} (cooling-off's last day), counts from "
+                f"{_day_after(ends_on)}: {_describe(breakdown)}"
+            ),
             breakdown=breakdown,
         )
     return replace(

@@ -4,7 +4,8 @@
 contract change touches the mapping, never the rules. Invariants:
 
 - Every event carries the policy's full state, so a version not above the applied one is stale: it
-  is recorded and changes nothing (the events of one policy may arrive out of order).
+  is recorded and changes nothing in the current state (the events of one policy may arrive out of
+  order). It may still be the version in force on the day before cutover, which `cutover` keeps.
 - A change re-scores every customer it touches: the holder now, the holder before (as stored, and as
   the event names it for a policyholder change), each once, in that order.
 """

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.scoring.domain.policies import affected_customers
+from services.scoring.domain.cutover import customers_to_rescore
 from services.scoring.mapping import change_of
 from services.scoring.repositories.customers import CustomerRepository
 from services.scoring.repositories.daily_runs import DailyRunRepository
@@ -37,8 +37,9 @@ class ScoringUnitOfWork(UnitOfWork):
         await self.policies.lock(change.policy.policy_no for change in changes)
         holders: set[str] = set()
         for change in changes:
-            stored = await self.policies.get(change.policy.policy_no)
-            holders.update(affected_customers(change, stored=stored))
+            policy_no = change.policy.policy_no
+            stored, kept = await self.policies.get(policy_no), await self.policies.before_cutover(policy_no)
+            holders.update(customers_to_rescore(change, stored=stored, kept=kept, ruleset=self.ruleset))
         await self.customers.lock(holders)
         await self.policies.load_held_by(holders)
         await self.daily_runs.latest()

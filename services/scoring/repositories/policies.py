@@ -6,6 +6,10 @@ of one policy cannot both pass as new. The policies a customer holds are read un
 lock (`load_held_by`, one statement for the batch's holders) and kept current by `save_policy`, so a
 policy moved by a policyholder change leaves the old holder and joins the new one at once.
 
+Each row also keeps the policy's version in force on the day before cutover (`before_cutover`, with
+the holder it names in an indexed column): the same statement loads the policies a customer held
+then, for the legacy figure (`domain.cutover`), whatever they hold now.
+
 Stale events are append-only rows (no key to lock, nothing to update): they are buffered and written
 in one `INSERT ... ON CONFLICT DO NOTHING` at `flush`, outside the identity map.
 """
@@ -15,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -28,10 +32,12 @@ from shared.sql import any_of
 
 @dataclass(frozen=True, slots=True)
 class StoredPolicy:
-    """One row of `policies`: the policy and the type of the event that last changed it."""
+    """One row of `policies`: the policy, the type of the event that last changed it, and its version
+    in force on the day before cutover (None when no event dated before cutover arrived)."""
 
     policy: Policy
     last_event_type: str
+    before_cutover: Policy | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +47,24 @@ class StaleSummary:
 
 
 def _stored_of(row: Mapping[str, Any]) -> StoredPolicy:
-    return StoredPolicy(policy=policy_from_document(row["state"]), last_event_type=row["last_event_type"])
+    before = row["before_cutover"]
+    return StoredPolicy(
+        policy=policy_from_document(row["state"]),
+        last_event_type=row["last_event_type"],
+        before_cutover=policy_from_document(before) if before is not None else None,
+    )
 
 
 def _row_of(stored: StoredPolicy) -> dict[str, Any]:
-    policy = stored.policy
+    policy, before = stored.policy, stored.before_cutover
     return {
         "policy_no": policy.policy_no,
         "holder_id": policy.holder_id,
         "version": policy.version,
         "state": policy_document(policy),
         "last_event_type": stored.last_event_type,
+        "before_cutover": policy_document(before) if before is not None else None,
+        "before_cutover_holder_id": before.holder_id if before is not None else None,
     }
 
 
@@ -69,7 +82,9 @@ class PolicyRepository:
         self._held: dict[str, set[str]] = {}
         """Holder -> policy numbers the database had for them when loaded."""
         self._saved_to: dict[str, set[str]] = {}
-        """Holder -> policy numbers saved to them in this transaction (not in the database yet)."""
+        """Holder -> policy numbers saved naming them, now or before cutover, in this transaction."""
+        self._held_before: dict[str, set[str]] = {}
+        """Holder before cutover -> policy numbers whose pre-cutover version names them, as loaded."""
         self._stale: list[dict[str, Any]] = []
 
     async def lock(self, policy_nos: Iterable[str]) -> None:
@@ -79,25 +94,51 @@ class PolicyRepository:
         stored = await self._map.get(policy_no)
         return stored.policy if stored else None
 
-    def save_policy(self, policy: Policy, *, event_type: str) -> None:
-        """The caller holds the policy's lock and the locks of its holders, old and new."""
-        self._map.save(policy.policy_no, StoredPolicy(policy=policy, last_event_type=event_type))
+    async def before_cutover(self, policy_no: str) -> Policy | None:
+        """The policy's version in force on the day before cutover, as kept so far."""
+        stored = await self._map.get(policy_no)
+        return stored.before_cutover if stored else None
+
+    def save_policy(self, policy: Policy, *, event_type: str, before_cutover: Policy | None) -> None:
+        """The caller holds the policy's lock and the locks of its holders, old and new (pre-cutover too)."""
+        stored = StoredPolicy(policy=policy, last_event_type=event_type, before_cutover=before_cutover)
+        self._map.save(policy.policy_no, stored)
         self._saved_to.setdefault(policy.holder_id, set()).add(policy.policy_no)
+        if before_cutover is not None:
+            self._saved_to.setdefault(before_cutover.holder_id, set()).add(policy.policy_no)
+
+    def save_before_cutover(self, before_cutover: Policy) -> None:
+        """Only the pre-cutover version changes (a late event, stale for the current state); the
+        policy is loaded and locked, and so are the holders before cutover, old and new."""
+        stored = self._map.loaded(before_cutover.policy_no)
+        if stored is None:
+            raise RuntimeError(f"policy {before_cutover.policy_no} has no current state to keep")
+        self.save_policy(stored.policy, event_type=stored.last_event_type, before_cutover=before_cutover)
 
     async def load_held_by(self, holder_ids: Iterable[str]) -> None:
-        """Load, in two statements whatever their number, every policy the holders hold."""
+        """Load, in two statements whatever their number, every policy the holders hold now or held on
+        the day before cutover."""
         wanted = sorted({holder_id for holder_id in holder_ids if holder_id not in self._held})
         if not wanted:
             return
         rows = await self._connection.execute(
-            select(policies.c.holder_id, policies.c.policy_no).where(any_of(policies.c.holder_id, "holders")),
+            select(policies.c.holder_id, policies.c.before_cutover_holder_id, policies.c.policy_no).where(
+                or_(any_of(policies.c.holder_id, "holders"), any_of(policies.c.before_cutover_holder_id, "holders"))
+            ),
             {"holders": wanted},
         )
-        for holder_id in wanted:
-            self._held[holder_id] = set()
+        held: dict[str, set[str]] = {holder_id: set() for holder_id in wanted}
+        held_before: dict[str, set[str]] = {holder_id: set() for holder_id in wanted}
         for row in rows:
-            self._held[row.holder_id].add(row.policy_no)
-        await self._map.load(policy_no for holder_id in wanted for policy_no in self._held[holder_id])
+            if row.holder_id in held:
+                held[row.holder_id].add(row.policy_no)
+            if row.before_cutover_holder_id in held_before:
+                held_before[row.before_cutover_holder_id].add(row.policy_no)
+        self._held.update(held)
+        self._held_before.update(held_before)
+        await self._map.load(
+            policy_no for holder_id in wanted for policy_no in self._held[holder_id] | self._held_before[holder_id]
+        )
 
     async def held_by(self, holder_id: str) -> list[Policy]:
         """The policies the customer holds now (saves of this transaction included), by policy number."""
@@ -106,6 +147,18 @@ class PolicyRepository:
         candidates = self._held[holder_id] | self._saved_to.get(holder_id, set())
         current = (self._map.loaded(policy_no) for policy_no in sorted(candidates))
         return [stored.policy for stored in current if stored is not None and stored.policy.holder_id == holder_id]
+
+    async def held_before_cutover_by(self, holder_id: str) -> list[Policy]:
+        """The pre-cutover versions naming the customer as holder (saves of this transaction included)."""
+        if holder_id not in self._held:
+            await self.load_held_by([holder_id])
+        candidates = self._held_before[holder_id] | self._saved_to.get(holder_id, set())
+        current = (self._map.loaded(policy_no) for policy_no in sorted(candidates))
+        return [
+            stored.before_cutover
+            for stored in current
+            if stored is not None and stored.before_cutover is not None and stored.before_cutover.holder_id == holder_id
+        ]
 
     def record_stale(
         self, *, event_id: str, event_type: str, policy: Policy, applied_version: int, occurred_at: datetime
