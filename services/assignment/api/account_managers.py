@@ -10,6 +10,7 @@ from services.assignment.api import Transactions
 from services.assignment.domain.account_managers import GroupClient
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import Offset, PathId
 from shared.refusals import NotFound
 
 router = APIRouter(prefix="/v1", tags=["group program"], responses=PROBLEMS)
@@ -58,7 +59,7 @@ async def account_managers(
     transactions: Transactions,
     unassigned: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ClientManagers:
     """Group clients by id with their account manager; `unassigned=true`: VIP clients nobody serves."""
     async with transactions.read() as uow:
@@ -67,7 +68,7 @@ async def account_managers(
 
 
 @router.get("/group-clients/{client_id}/account-manager")
-async def account_manager(client_id: str, _: OpsOrGroupService, transactions: Transactions) -> ClientManager:
+async def account_manager(client_id: PathId, _: OpsOrGroupService, transactions: Transactions) -> ClientManager:
     async with transactions.read() as uow:
         client = await uow.group_clients.get(client_id)
     if client is None:

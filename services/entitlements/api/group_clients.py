@@ -14,6 +14,7 @@ from services.entitlements.domain.group_records import RecordKind, is_overdue
 from services.entitlements.workflows import group_records
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import Offset, PathId
 from shared.problems import Problem
 
 router: APIRouter = APIRouter(prefix="/v1/group-clients", tags=["group program"])
@@ -61,7 +62,7 @@ class GroupClientView(BaseModel):
 
 
 @router.get("/{client_id}", responses={**PROBLEMS, 404: {"model": Problem, "description": "never seen"}})
-async def group_client(client_id: str, _: LookUp, transactions: Transactions) -> GroupClientView:
+async def group_client(client_id: PathId, _: LookUp, transactions: Transactions) -> GroupClientView:
     async with transactions.read() as uow:
         client = await group_records.known_client(uow, client_id)
         year = now().astimezone(uow.group_ruleset.zone).year
@@ -105,12 +106,12 @@ class Records(BaseModel):
 
 @router.get("/{client_id}/records", responses={**PROBLEMS, 404: {"model": Problem, "description": "unknown client"}})
 async def client_records(
-    client_id: str,
+    client_id: PathId,
     _: Reader,
     transactions: Transactions,
     kind: RecordKind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Records:
     """The client's records, newest first; a complaint unresolved past the response time is `overdue`."""
     moment = now()

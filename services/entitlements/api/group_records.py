@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.entitlements.api import Transactions
@@ -14,6 +14,7 @@ from services.entitlements.domain.group_records import NewRecord, RecordKind, su
 from services.entitlements.workflows import group_records
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId
 from shared.group_ruleset import GroupRuleset
 from shared.problems import Problem
 
@@ -122,7 +123,7 @@ class Delivery(BaseModel):
 
 
 async def _record(
-    transactions: Any, *, client_id: str, kind: RecordKind, occurred_on: date, details: dict[str, Any],
+    transactions: Any, *, client_id: PathId, kind: RecordKind, occurred_on: date, details: dict[str, Any],
     principal: Principal, cost: Decimal | None, code: str | None = None, **extra: Any,
 ) -> Recorded:
     new = NewRecord(
@@ -138,7 +139,7 @@ async def _record(
 
 @router.post("/{client_id}/green-channel", status_code=status.HTTP_201_CREATED, responses=RECORDING)
 async def record_green_channel(
-    client_id: str, body: GreenChannel, principal: Recorder, transactions: Transactions
+    client_id: PathId, body: GreenChannel, principal: Recorder, transactions: Transactions
 ) -> Recorded:
     details = body.model_dump(mode="json", exclude={"date", "cost"})
     return await _record(
@@ -149,7 +150,7 @@ async def record_green_channel(
 
 @router.post("/{client_id}/daily-care", status_code=status.HTTP_201_CREATED, responses=RECORDING)
 async def record_daily_care(
-    client_id: str, body: DailyCare, principal: Recorder, transactions: Transactions
+    client_id: PathId, body: DailyCare, principal: Recorder, transactions: Transactions
 ) -> Recorded:
     details = body.model_dump(mode="json", exclude={"date", "cost"})
     return await _record(
@@ -160,7 +161,7 @@ async def record_daily_care(
 
 @router.post("/{client_id}/consultations", status_code=status.HTTP_201_CREATED, responses=RECORDING)
 async def record_consultation(
-    client_id: str, body: Consultation, principal: Recorder, transactions: Transactions, ruleset: CurrentGroupRuleset
+    client_id: PathId, body: Consultation, principal: Recorder, transactions: Transactions, ruleset: CurrentGroupRuleset
 ) -> Recorded:
     """A consultation or complaint; one received more than the ruleset's response time ago and still
     unresolved is overdue."""
@@ -175,7 +176,11 @@ async def record_consultation(
 
 @router.post("/{client_id}/consultations/{record_id}/resolution", responses=RECORDING)
 async def resolve_consultation(
-    client_id: str, record_id: int, body: Resolution, _: Recorder, transactions: Transactions
+    client_id: PathId,
+    record_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: Resolution,
+    _: Recorder,
+    transactions: Transactions,
 ) -> dict[str, Any]:
     async with transactions.begin() as uow:
         resolved = await group_records.resolve(
@@ -187,7 +192,7 @@ async def resolve_consultation(
 
 @router.post("/{client_id}/surveys", status_code=status.HTTP_201_CREATED, responses=RECORDING)
 async def record_survey(
-    client_id: str, body: Survey, principal: Recorder, transactions: Transactions, ruleset: CurrentGroupRuleset
+    client_id: PathId, body: Survey, principal: Recorder, transactions: Transactions, ruleset: CurrentGroupRuleset
 ) -> Recorded:
     average = survey_average(body.scores, ruleset.questionnaire)
     details = {"scores": body.scores, "respondent": body.respondent, "average": str(average)}
@@ -199,7 +204,11 @@ async def record_survey(
 
 @router.post("/{client_id}/services/{code}/deliveries", status_code=status.HTTP_201_CREATED, responses=RECORDING)
 async def record_delivery(
-    client_id: str, code: str, body: Delivery, principal: Recorder, transactions: Transactions
+    client_id: PathId,
+    code: Annotated[str, Path(min_length=1, max_length=64)],
+    body: Delivery,
+    principal: Recorder,
+    transactions: Transactions,
 ) -> Recorded:
     return await _record(
         transactions, client_id=client_id, kind="service", occurred_on=body.date, details={"note": body.note},

@@ -18,6 +18,7 @@ from services.entitlements.domain.group_reports import Assessment, Summary
 from services.entitlements.workflows import group_reports
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId
 from shared.problems import Problem
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["group program"], responses=PROBLEMS)
@@ -45,7 +46,7 @@ def _summary_body(summary: Summary) -> dict[str, Any]:
 
 @router.get("/group-clients/{client_id}/quarterly-summary", responses=UNKNOWN)
 async def quarterly_summary(
-    client_id: str, _: Reader, transactions: Transactions, year: Year, quarter: Quarter
+    client_id: PathId, _: Reader, transactions: Transactions, year: Year, quarter: Quarter
 ) -> dict[str, Any]:
     """附件二: each service's yearly count, due by the quarter's end, delivered in the quarter and in
     the year to its end; the complaints received in the quarter and their handling; the surveys."""
@@ -59,7 +60,7 @@ async def quarterly_summary(
     responses={**UNKNOWN, 200: {"content": {"text/csv": {}}, "description": "the summary as CSV"}},
 )
 async def quarterly_summary_csv(
-    client_id: str, _: Reader, transactions: Transactions, year: Year, quarter: Quarter
+    client_id: PathId, _: Reader, transactions: Transactions, year: Year, quarter: Quarter
 ) -> Response:
     """The same summary as CSV, one row per service, complaint and survey result (`section` says which)."""
     async with transactions.read() as uow:
