@@ -170,3 +170,14 @@ redemption_requests = Table(
     Column("body", JSON, nullable=False, comment="json, not jsonb: a replay returns the same bytes"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+customer_history = Table(
+    "customer_history",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True, comment="tier | representative"),
+    Column("revision", Integer, primary_key=True, comment="the applied event's revision"),
+    Column("effective_on", Date, nullable=False, comment="the event's effective_at: it holds from this day"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("state", JSONB, nullable=False, comment="the customer's fields of this kind after the event"),
+)

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.entitlements.domain.periods import COOLING_OFF_CANCELLATION
 from services.entitlements.repositories.customers import CustomerRepository
+from services.entitlements.repositories.history import HistoryRepository
 from services.entitlements.repositories.periods import PeriodRepository
 from services.entitlements.repositories.redemptions import RedemptionRepository
 from services.entitlements.repositories.vendors import VendorRepository
@@ -20,6 +21,7 @@ class EntitlementsUnitOfWork(UnitOfWork):
         super().__init__(connection)
         self.ruleset = ruleset
         self.customers = CustomerRepository(connection)
+        self.history = HistoryRepository(connection)
         self.periods = PeriodRepository(connection)
         self.redemptions = RedemptionRepository(connection)
         self.vendors = VendorRepository(connection)
@@ -40,4 +42,5 @@ class EntitlementsUnitOfWork(UnitOfWork):
 
     async def flush(self) -> None:
         await self.customers.flush()
+        await self.history.flush()
         await self.periods.flush()
