@@ -57,7 +57,9 @@ function changed(changes) {
 function renderStanding(customer, asOf) {
   figure("as-of-label", asOf ? `as of ${asOf}` : "today");
   figure("tier", customer ? customer.tier || "not VIP" : null);
-  figure("honorary", customer && customer.honorary ? "(honorary)" : "");
+  for (const element of document.querySelectorAll('[data-figure="honorary"]')) {
+    element.textContent = customer && customer.honorary ? "(honorary)" : "";
+  }
   figure("standard", customer && customer.standard);
   figure("points", customer && customer.points);
   figure("pending", customer && customer.pending_points !== "0.00"
@@ -189,7 +191,6 @@ function renderDuties(page) {
 function render(page) {
   current = page;
   document.getElementById("page").hidden = false;
-  figure("user", null);
   document.getElementById("user").textContent = `${page.user} (${page.roles.join(", ")})`;
   renderStanding(page.customer, page.as_of);
   renderExplanation(page);
