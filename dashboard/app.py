@@ -13,9 +13,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from dashboard.config import DashboardSettings
+from dashboard.customer_routes import add_customer_page
+from dashboard.customers import CustomerPage
 from dashboard.guards import AttemptLimiter, BodyTooLarge, SameOriginWrites, read_capped_body
 from dashboard.overview import Overview
-from dashboard.sessions import COOKIE, LoginRefused, Session, Sessions
+from dashboard.problems import problem
+from dashboard.sessions import COOKIE, ROLE, LoginRefused, Session, Sessions
+from shared.ruleset import load_ruleset
 
 STATIC = Path(__file__).parent / "static"
 
@@ -41,16 +45,19 @@ def _login_page(message: str = "", *, code: int | None = None, headers: dict[str
 def create_app(settings: DashboardSettings) -> FastAPI:
     sessions = Sessions(api_tokens=settings.api_tokens.get_secret_value(), lifetime_s=settings.session_hours * 3600)
     login_attempts = AttemptLimiter(per_window=settings.login_attempts_per_minute, window_s=60.0)
+    ruleset = load_ruleset(settings.ruleset_path)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(timeout=5.0) as client:
             app.state.overview = Overview(settings=settings, client=client)
+            app.state.customer_page = CustomerPage(urls=settings.service_urls(), client=client, ruleset=ruleset)
             yield
 
     app = FastAPI(title="VIP operations dashboard", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(SameOriginWrites)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    add_customer_page(app, sessions=sessions, static=STATIC, headers=_SECURITY_HEADERS)
 
     def session_of(session_id: str | None) -> Session:
         session = sessions.get(session_id)
@@ -60,8 +67,11 @@ def create_app(settings: DashboardSettings) -> FastAPI:
 
     @app.get("/", response_model=None)
     async def page(session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None) -> Response:
-        if sessions.get(session_id) is None:
+        session = sessions.get(session_id)
+        if session is None:
             return _login_page()
+        if ROLE not in session.principal.roles:  # a call-center user: the customer page is theirs
+            return RedirectResponse("/customers", status_code=status.HTTP_303_SEE_OTHER)
         return FileResponse(STATIC / "dashboard.html", headers=_SECURITY_HEADERS)
 
     @app.post("/login", response_model=None)
@@ -105,8 +115,12 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     @app.get("/api/overview")
     async def overview(
         request: Request, session_id: Annotated[str | None, Cookie(alias=COOKIE)] = None
-    ) -> dict[str, Any]:
+    ) -> Any:
         session = session_of(session_id)
+        if ROLE not in session.principal.roles:
+            return problem(
+                status=403, title="forbidden", reason="role_required", detail="the overview needs the role ops"
+            )
         built: dict[str, Any] = await request.app.state.overview.build(token=session.token)
         built["user"] = session.principal.user_id
         return built

@@ -1,9 +1,12 @@
 """The dashboard's settings, from `VIP_*` environment variables like the services'."""
 
+from pathlib import Path
+
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dashboard.guards import is_loopback
+from shared.settings import DEFAULT_RULESET_PATH
 
 
 class DashboardSettings(BaseSettings):
@@ -17,6 +20,8 @@ class DashboardSettings(BaseSettings):
     tiering_url: str = "http://127.0.0.1:8002"
     assignment_url: str = "http://127.0.0.1:8003"
     entitlements_url: str = "http://127.0.0.1:8004"
+    ruleset_path: Path = DEFAULT_RULESET_PATH
+    """The services' ruleset (`VIP_RULESET_PATH`, as theirs): the customer page shows its thresholds."""
     session_hours: float = 8.0
     cookie_secure: bool | None = None
     """Mark the session cookie `Secure`; unset, it is marked unless the dashboard listens on loopback only

@@ -10,6 +10,10 @@ from shared.auth import Principal, parse_api_tokens
 
 COOKIE = "vip_dashboard_session"
 ROLE = "ops"
+"""The operations overview's role."""
+CUSTOMER_PAGE_ROLES = frozenset({"ops", "call_center"})
+"""The roles that open a session: `ops` sees every page, `call_center` the customer page only (each
+page checks its own role; the services check theirs again on every call, with the user's own token)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +38,7 @@ class Sessions:
         self._sessions: dict[str, Session] = {}
 
     def open(self, token: str) -> str:
-        """A new session id for a known token holding the `ops` role.
+        """A new session id for a known token holding `ops` or `call_center`.
 
         Compared as UTF-8 bytes: `compare_digest` refuses non-ASCII text, and a form may send any.
         """
@@ -44,7 +48,7 @@ class Sessions:
              if secrets.compare_digest(known_token.encode(), typed)),
             None,
         )
-        if principal is None or ROLE not in principal.roles:
+        if principal is None or not CUSTOMER_PAGE_ROLES & set(principal.roles):
             raise LoginRefused
         self._forget_expired()
         session_id = secrets.token_urlsafe(32)

@@ -54,6 +54,7 @@ async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> li
     changed = with_tier(customer, change, branch=branch)
     uow.customers.save_customer(changed)
     uow.customers.save_tier_change(changed)
+    uow.history.record_tier(changed)
     opened = period_after_tier_change(
         previous_tier=customer.tier, new_tier=change.tier, effective_on=change.effective_at, ruleset=uow.ruleset
     )
@@ -93,7 +94,9 @@ async def on_representative_changed(event: RepresentativeChanged, uow: Entitleme
     if is_stale_representative(customer, change):
         uow.mark_stale()
         return []
-    uow.customers.save_customer(with_representative(customer, change))
+    changed = with_representative(customer, change)
+    uow.customers.save_customer(changed)
+    uow.history.record_representative(changed, effective_on=change.effective_at)
     return []
 
 

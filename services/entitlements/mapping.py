@@ -61,7 +61,10 @@ def representative_of(contract: RepresentativeContract | None) -> Representative
 
 def representative_change_of(event: RepresentativeChanged) -> RepresentativeChange:
     return RepresentativeChange(
-        customer_id=event.customer_id, revision=event.revision, representative=representative_of(event.representative)
+        customer_id=event.customer_id,
+        revision=event.revision,
+        representative=representative_of(event.representative),
+        effective_at=event.effective_at,
     )
 
 

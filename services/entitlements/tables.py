@@ -236,3 +236,14 @@ Index(
     "ix_group_records_open_complaints", group_records.c.received_at,
     postgresql_where=text("kind = 'complaint' AND resolved_at IS NULL"),
 )
+
+customer_history = Table(
+    "customer_history",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("kind", String(16), primary_key=True, comment="tier | representative"),
+    Column("revision", Integer, primary_key=True, comment="the applied event's revision"),
+    Column("effective_on", Date, nullable=False, comment="the event's effective_at: it holds from this day"),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("state", JSONB, nullable=False, comment="the customer's fields of this kind after the event"),
+)

@@ -128,7 +128,7 @@ def test_vip_up_prints_the_dashboard_address(platform: Platform) -> None:
 
 def test_the_dashboard_answers_nothing_without_a_session(platform: Platform) -> None:
     assert httpx.get(f"{platform.dashboard}/api/overview", timeout=5).status_code == 401
-    refused = httpx.post(f"{platform.dashboard}/login", data={"token": CALL_CENTER}, timeout=5)
+    refused = httpx.post(f"{platform.dashboard}/login", data={"token": HQ}, timeout=5)  # call_center opens it now
     assert refused.status_code == 401
     assert "does not open the dashboard" in refused.text  # the same words as for an unknown token
     assert "set-cookie" not in refused.headers

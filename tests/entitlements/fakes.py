@@ -7,7 +7,7 @@ periods. `test_batches.py` runs the same handlers against PostgreSQL: the proof 
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,6 +15,7 @@ from services.entitlements.domain.customers import Customer
 from services.entitlements.domain.group_clients import GroupClient
 from services.entitlements.domain.periods import Period
 from services.entitlements.repositories import EntitlementsUnitOfWork
+from services.entitlements.repositories.history import representative_state, tier_state
 from services.entitlements.repositories.periods import OpenPeriod
 from shared.db import UnitOfWork
 from shared.events.values import Tier
@@ -41,6 +42,25 @@ class FakeCustomers:
     def save_tier_change(self, customer: Customer) -> None:
         self.timeline.append(
             (customer.customer_id, customer.tier_revision, customer.tier_effective_at, customer.tier)
+        )
+
+
+class FakeHistory:
+    """The history rows recorded, as (customer, kind, revision, effective_on, state), in order."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, str, int, date, dict[str, Any]]] = []
+
+    def record_tier(self, customer: Customer) -> None:
+        assert customer.tier_effective_at is not None
+        self.rows.append(
+            (customer.customer_id, "tier", customer.tier_revision, customer.tier_effective_at, tier_state(customer))
+        )
+
+    def record_representative(self, customer: Customer, *, effective_on: date) -> None:
+        self.rows.append(
+            (customer.customer_id, "representative", customer.representative_revision, effective_on,
+             representative_state(customer))
         )
 
 
@@ -123,6 +143,7 @@ class FakeUnitOfWork(UnitOfWork):
         super().__init__(cast(AsyncConnection, None))
         self.ruleset = ruleset
         self.customers = FakeCustomers()
+        self.history = FakeHistory()
         self.periods = FakePeriods()
         self.group_clients = FakeGroupClients()
 

@@ -175,8 +175,9 @@ async def test_a_batch_takes_the_same_handful_of_statements_whatever_its_size(tr
         counts.append(len(statements))
 
     # inbox (one per topic), lock the customers, read them, their open periods, save the
-    # customers, record tier changes, write the new periods (none existed to close)
-    assert counts == [8, 8]
+    # customers, record tier changes, record the customer history (as-of look-ups), write the new
+    # periods (none existed to close)
+    assert counts == [9, 9]
 
 
 async def test_a_batch_waits_for_a_redemption_holding_the_customer(transactions: Db) -> None:

@@ -16,7 +16,7 @@ from dashboard.sessions import COOKIE
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     settings = DashboardSettings(
-        api_tokens="t-ops=ops,t-cc=call_center",  # type: ignore[arg-type]
+        api_tokens="t-ops=ops,t-cc=call_center,t-hq=hq_customer_service",  # type: ignore[arg-type]
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
         scoring_url=nobody, tiering_url=nobody, assignment_url=nobody, entitlements_url=nobody,
     )
@@ -35,15 +35,17 @@ async def test_without_a_session_the_page_is_the_login_form_and_the_data_is_refu
     assert (await client.get("/api/overview")).status_code == 401
 
 
-async def test_a_token_without_the_ops_role_is_refused_without_a_cookie(client: httpx.AsyncClient) -> None:
-    refused = await client.post("/login", data={"token": "t-cc"})
+async def test_a_token_without_the_ops_or_call_center_role_is_refused_without_a_cookie(
+    client: httpx.AsyncClient,
+) -> None:
+    refused = await client.post("/login", data={"token": "t-hq"})
     assert refused.status_code == 401
     assert "does not open the dashboard" in refused.text
     assert COOKIE not in refused.headers.get("set-cookie", "")
 
 
 async def test_an_unknown_token_and_a_token_without_the_role_get_the_same_refusal(client: httpx.AsyncClient) -> None:
-    wrong_role = await client.post("/login", data={"token": "t-cc"})
+    wrong_role = await client.post("/login", data={"token": "t-hq"})
     unknown = await client.post("/login", data={"token": "t-nobody"})
     assert (wrong_role.status_code, wrong_role.text) == (unknown.status_code, unknown.text)
 
@@ -92,3 +94,38 @@ async def test_logging_out_ends_the_session(client: httpx.AsyncClient) -> None:
     await client.post("/login", data={"token": "t-ops"})
     assert (await client.post("/logout")).status_code == 303
     assert (await client.get("/api/overview")).status_code == 401
+
+
+async def test_a_call_center_user_opens_the_customer_page_only(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/customers")).status_code == 303  # no session: back to the login form
+    assert (await client.get("/api/customers/C1")).status_code == 401
+    logged_in = await client.post("/login", data={"token": "t-cc"})
+    assert logged_in.status_code == 303
+    home = await client.get("/")
+    assert (home.status_code, home.headers["location"]) == (303, "/customers")
+    overview = await client.get("/api/overview")
+    assert (overview.status_code, overview.json()["reason"]) == (403, "role_required")
+    page = await client.get("/customers")
+    assert page.status_code == 200 and 'src="/static/customer.js"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+async def test_the_customer_page_data_names_each_unreachable_source(client: httpx.AsyncClient) -> None:
+    await client.post("/login", data={"token": "t-cc"})
+    answer = await client.get("/api/customers/C1", params={"as_of": "2026-03-01"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["as_of"] == "2026-03-01" and body["customer"] is None
+    assert "unreachable" in body["errors"]["customer"]
+    assert body["ruleset"]["thresholds"]["2015"] == {"gold": "30000", "platinum": "70000", "diamond": "250000"}
+    assert (await client.get("/api/customers/C%201")).status_code == 422
+
+
+async def test_customer_page_writes_need_a_session_and_the_same_origin(client: httpx.AsyncClient) -> None:
+    path = "/api/customers/C1/entitlements/green_channel/redemptions"
+    assert (await client.post(path, json={})).status_code == 401
+    await client.post("/login", data={"token": "t-cc"})
+    cross = await client.post(path, json={}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert (cross.status_code, cross.json()["reason"]) == (403, "cross_site")
+    unreachable = await client.post(path, json={}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert (unreachable.status_code, unreachable.json()["reason"]) == (503, "source_unavailable")

@@ -130,12 +130,13 @@ def test_event_rates_come_from_successive_samples_and_survive_a_restart() -> Non
     ]
 
 
-def test_only_a_known_token_holding_the_ops_role_opens_a_session() -> None:
-    sessions = Sessions(api_tokens="t-ops=ops,t-cc=call_center", lifetime_s=60)
+def test_only_a_known_token_holding_the_ops_or_call_center_role_opens_a_session() -> None:
+    sessions = Sessions(api_tokens="t-ops=ops,t-cc=call_center,t-hq=hq_customer_service", lifetime_s=60)
     with pytest.raises(LoginRefused, match="does not open the dashboard"):
         sessions.open("nope")
     with pytest.raises(LoginRefused, match="does not open the dashboard"):  # the same words: which is not said
-        sessions.open("t-cc")
+        sessions.open("t-hq")
+    assert sessions.get(sessions.open("t-cc")) is not None  # the customer page's users
     session_id = sessions.open("t-ops")
     assert "t-ops" not in session_id
     session = sessions.get(session_id)

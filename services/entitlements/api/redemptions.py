@@ -67,6 +67,9 @@ class RedemptionRecord(BaseModel):
     note: str | None
     reversed_at: str | None
     reversal_reason: str | None
+    redeemed_by: str | None = None
+    """Additive: who recorded the use, and who reversed it (a reversal is by another user)."""
+    reversed_by: str | None = None
 
 
 class RedemptionHistory(BaseModel):
@@ -150,6 +153,8 @@ async def redemption_history(customer_id: PathId, _: CallCenter, transactions: T
                 note=row["note"],
                 reversed_at=row["reversed_at"].isoformat() if row["reversed_at"] else None,
                 reversal_reason=row["reversal_reason"],
+                redeemed_by=row["redeemed_by"],
+                reversed_by=row["reversed_by"],
             )
             for row in rows
         ],

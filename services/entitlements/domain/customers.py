@@ -63,6 +63,8 @@ class RepresentativeChange:
     customer_id: str
     revision: int
     representative: Representative | None
+    effective_at: date
+    """The day the representative serves from (the customer's history keeps it: `domain/as_of.py`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

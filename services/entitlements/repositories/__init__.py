@@ -9,6 +9,7 @@ from services.entitlements.domain.periods import COOLING_OFF_CANCELLATION
 from services.entitlements.repositories.customers import CustomerRepository
 from services.entitlements.repositories.group_clients import GroupClientRepository
 from services.entitlements.repositories.group_records import GroupRecordRepository
+from services.entitlements.repositories.history import HistoryRepository
 from services.entitlements.repositories.periods import PeriodRepository
 from services.entitlements.repositories.redemptions import RedemptionRepository
 from services.entitlements.repositories.vendors import VendorRepository
@@ -27,6 +28,7 @@ class EntitlementsUnitOfWork(UnitOfWork):
         self.group_clients = GroupClientRepository(connection)
         self.group_records = GroupRecordRepository(connection)
         self.customers = CustomerRepository(connection)
+        self.history = HistoryRepository(connection)
         self.periods = PeriodRepository(connection)
         self.redemptions = RedemptionRepository(connection)
         self.vendors = VendorRepository(connection)
@@ -49,5 +51,6 @@ class EntitlementsUnitOfWork(UnitOfWork):
 
     async def flush(self) -> None:
         await self.customers.flush()
+        await self.history.flush()
         await self.periods.flush()
         await self.group_clients.flush()
