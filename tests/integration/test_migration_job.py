@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.scoring.config import ScoringSettings
-from services.scoring.main import create_app
-from shared.migrations import NotMigrated
+from services.scoring.main import MIGRATIONS_DIR, create_app
+from shared.migrations import NotMigrated, require_head
 from tests.support import running, service_settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,16 +49,19 @@ async def test_the_job_migrates_once_and_the_service_then_starts_without_migrati
 
 
 async def test_a_service_told_not_to_migrate_refuses_an_unmigrated_database(
-    database_url: str, bootstrap_servers: str, api_tokens: dict[str, str], caplog: pytest.LogCaptureFixture
+    database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]
 ) -> None:
     settings = service_settings(ScoringSettings, database_url=database_url, bootstrap_servers=bootstrap_servers,
                                 tokens=api_tokens, run_migrations=False)
     with pytest.raises(SystemExit):  # uvicorn's answer to a failed start
         async with running(create_app(settings), port=settings.http_port):
             pass
-    refusal = [record for record in caplog.records if record.exc_info and record.exc_info[0] is NotMigrated]
-    assert refusal, caplog.text
-    assert "python -m shared.migrate scoring" in str(refusal[0].exc_info[1])  # type: ignore[index]
+    engine = create_async_engine(database_url)
+    try:
+        with pytest.raises(NotMigrated, match=r"run `python -m shared.migrate scoring`"):
+            await require_head(engine=engine, migrations_dir=MIGRATIONS_DIR)  # what the service logged
+    finally:
+        await engine.dispose()
     assert "outbox" not in await _tables(database_url)
 
 
