@@ -31,6 +31,7 @@ class UpOptions:
     http_port_base: int = DEFAULT_HTTP_PORT_BASE
     ready_timeout_s: float = 120.0
     stop_grace_s: float = 10.0
+    drain_timeout_s: float = 60.0
 
 
 def child_env(

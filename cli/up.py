@@ -41,6 +41,7 @@ from cli.startup import (
     future_daily_run_warning,
     wait_ready,
 )
+from cli.stopping import MEASUREMENT_FAILURES, BacklogProbe, consumed_topics, consumer_groups, drain
 from cli.supervisor import PidRegistry, Supervisor
 from cli.tokens import TokenFormatError, load_or_create_tokens
 
@@ -159,6 +160,11 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens,
                       warnings=[warning] if warning else []))
         await shutdown.requested.wait()
+        if running.broker is not None:
+            await _drain_memory_broker(
+                options=options, postgres=postgres, bootstrap_servers=bootstrap_servers, environ=environ,
+                shutdown=shutdown, report=report,
+            )
         return 0
     except (StartupError, LaunchError, TokenFormatError) as exc:
         report(f"vip up: {exc}")
@@ -166,6 +172,28 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
     finally:
         await running.stop(grace_s=options.stop_grace_s, force=shutdown.forced, report=report)
         report("stopped.")
+
+
+async def _drain_memory_broker(
+    *, options: UpOptions, postgres: PostgresTarget, bootstrap_servers: str, environ: Mapping[str, str],
+    shutdown: Shutdown, report: Report,
+) -> None:
+    """Only the embedded broker loses what it holds when stopped: an external Kafka keeps it."""
+    report(f"waiting up to {options.drain_timeout_s:g} s until every event is consumed (Ctrl-C again to stop now)")
+    probe = BacklogProbe(
+        bootstrap_servers=bootstrap_servers,
+        consumed=consumed_topics(),
+        groups=consumer_groups(environ),
+        database_urls={service.name: postgres.database_url(service.database) for service in SERVICES},
+    )
+    try:
+        async with asyncio.timeout(15):
+            await probe.start()
+        await drain(measure=probe.measure, timeout_s=options.drain_timeout_s, forced=shutdown.forced, report=report)
+    except MEASUREMENT_FAILURES as error:
+        report(f"cannot measure the backlog ({error!r}): stopping; events not yet consumed are lost")
+    finally:
+        await probe.close()
 
 
 async def _unless_shutdown(work: Coroutine[Any, Any, None], shutdown: Shutdown) -> bool:
@@ -208,13 +236,20 @@ def _reap_leftovers(report: Report) -> None:
 @click.option("--broker-port", type=int, default=DEFAULT_BROKER_PORT, show_default=True)
 @click.option("--http-port-base", type=int, default=DEFAULT_HTTP_PORT_BASE, show_default=True)
 @click.option("--ready-timeout", type=float, default=120.0, show_default=True, help="Seconds to wait for /readyz.")
-def up_command(data_dir: Path, broker_port: int, http_port_base: int, ready_timeout: float) -> None:
+@click.option(
+    "--drain-timeout", type=click.FloatRange(min=0), default=60.0, show_default=True,
+    help="On Ctrl-C, seconds to wait until the embedded broker holds no unconsumed event.",
+)
+def up_command(
+    data_dir: Path, broker_port: int, http_port_base: int, ready_timeout: float, drain_timeout: float
+) -> None:
     """Run the whole platform on this machine until Ctrl-C.
 
     Starts an embedded PostgreSQL (or uses VIP_POSTGRES_URL) and the embedded Tansu broker (or uses
     VIP_KAFKA_BOOTSTRAP_SERVERS), creates the databases and topics, then runs scoring, tiering,
     assignment and entitlements on ports base+0..3 and the operations dashboard on base+4, and restarts
-    any that exits. API tokens come from
+    any that exits. On Ctrl-C it first waits (at most --drain-timeout) until the embedded broker holds
+    no event a service has not consumed, printing the backlog; a second Ctrl-C stops at once. API tokens come from
     VIP_API_TOKENS, else from DATA_DIR/tokens.env (created on first run, mode 0600).
     VIP_ALLOW_FUTURE_DAILY_RUN=true (test environments only) lets the services accept daily runs
     dated after tomorrow; a warning is printed while it is on.
@@ -224,6 +259,7 @@ def up_command(data_dir: Path, broker_port: int, http_port_base: int, ready_time
         broker_port=broker_port,
         http_port_base=http_port_base,
         ready_timeout_s=ready_timeout,
+        drain_timeout_s=drain_timeout,
     )
     code = asyncio.run(run_platform(options, report=lambda text: click.echo(text, err=False), environ=os.environ))
     sys.exit(code)

@@ -248,6 +248,11 @@ class BatchConsumer(Generic[U]):
         if never:
             done |= await consumer.beginning_offsets(never)
         end = await consumer.end_offsets(partitions)
+        # Tansu answers ListOffsets "latest" with the start of the last batch plus one, below the
+        # real end when that batch holds several records (cli/stopping.py); the high watermark of this
+        # member's last fetch is the real end for the partitions it owns.
+        for tp in partitions:
+            end[tp] = max(end[tp], consumer.highwater(tp) or 0)
         return [(tp, done[tp], end[tp]) for tp in partitions]
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:

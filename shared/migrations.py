@@ -10,6 +10,8 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -32,6 +34,29 @@ async def upgrade_to_head(*, engine: AsyncEngine, migrations_dir: Path) -> None:
 
     async with engine.begin() as connection:
         await connection.run_sync(upgrade)
+
+
+class NotMigrated(RuntimeError):
+    """The database is not at the migrations' head and this process was told not to migrate it."""
+
+
+async def require_head(*, engine: AsyncEngine, migrations_dir: Path) -> None:
+    """Refuse to run on a database the migration job has not brought to head (`VIP_RUN_MIGRATIONS=false`):
+    a service on an older schema would fail on its first statement instead of at start, with a clear reason."""
+    heads = set(ScriptDirectory.from_config(
+        alembic_config(migrations_dir=migrations_dir, database_url=str(engine.url))
+    ).get_heads())
+
+    def current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+    async with engine.connect() as connection:
+        at = await connection.run_sync(current)
+    if at != heads:
+        raise NotMigrated(
+            f"the database is at {sorted(at) or 'no migration'}, not at {sorted(heads)}, and VIP_RUN_MIGRATIONS is "
+            f"false: run `python -m shared.migrate {migrations_dir.parent.name}` (the migration job) first"
+        )
 
 
 def run_migrations_env(target_metadata: MetaData) -> None:

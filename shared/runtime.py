@@ -18,7 +18,7 @@ from shared.failures import describe, is_transient
 from shared.inbox import purge_inbox
 from shared.kafka import create_producer, ensure_topics
 from shared.metrics import ServiceMetrics
-from shared.migrations import upgrade_to_head
+from shared.migrations import require_head, upgrade_to_head
 from shared.processing import Route
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -53,7 +53,10 @@ class ServiceRuntime(Generic[U]):
         """When this process began counting (`GET /v1/ops/pipeline`'s counters start at zero then)."""
 
     async def start(self) -> None:
-        await upgrade_to_head(engine=self.transactions.engine, migrations_dir=self._migrations_dir)
+        if self.settings.run_migrations:
+            await upgrade_to_head(engine=self.transactions.engine, migrations_dir=self._migrations_dir)
+        else:
+            await require_head(engine=self.transactions.engine, migrations_dir=self._migrations_dir)
         consumed = [route.topic for route in self._routes]
         await ensure_topics(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,

@@ -87,6 +87,11 @@ class ServiceSettings(KafkaSecuritySettings):
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = 10
+    run_migrations: bool = Field(
+        default=True,
+        description="migrate the database at start; false where a job runs `python -m shared.migrate <service>` "
+        "first (Kubernetes): the service then refuses a database not at its migrations' head",
+    )
     db_connect_timeout_s: float = 2.0
 
     inbox_retention_days: float = Field(
