@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import dead_letter_api, ops
 from shared.audit import AuditTrail, subject_of
 from shared.auth import RateLimiter, parse_api_tokens
-from shared.failures import describe, is_refused_value, is_transient
+from shared.failures import describe, is_refused_value, is_too_many_connections, is_transient
 from shared.metrics import ServiceMetrics
 from shared.problems import install_problem_handlers, problem_response
 from shared.runtime import ServiceRuntime
@@ -110,7 +110,7 @@ class _Measured:
         except Exception as error:
             if response_started:
                 raise
-            answer = _answer_for_database_failure(error)
+            answer = _answer_for_database_failure(error, metrics=self._metrics)
             if answer is None:
                 raise
             status_code = answer.status_code
@@ -126,7 +126,14 @@ class _Measured:
         self._metrics.http_seconds.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
-def _answer_for_database_failure(error: Exception) -> JSONResponse | None:
+def _answer_for_database_failure(error: Exception, *, metrics: ServiceMetrics) -> JSONResponse | None:
+    if is_too_many_connections(error):
+        metrics.too_many_connections.inc()
+        log.error("request failed: PostgreSQL has too many connections (SQLSTATE 53300): %s", describe(error))
+        return problem_response(
+            status=503, reason="too_many_connections",
+            detail="the service's database refused a connection: too many connections; try again shortly",
+        )
     if is_refused_value(error):
         log.info("request refused, the database cannot store a value: %s", describe(error))
         return problem_response(
@@ -181,7 +188,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def prometheus_metrics() -> Response:
-        await metrics.refresh_business()
+        await metrics.refresh_business(leading=runtime.relay is not None and runtime.relay.leading)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app
