@@ -28,10 +28,14 @@ class KafkaSecuritySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
 
-    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
-    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism = Field(
+        default="SCRAM-SHA-512", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL_* protocols)"
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="the SASL user (one per service in production)")
+    kafka_sasl_password: SecretStr = Field(default=SecretStr(""), description="the SASL user's password")
     kafka_ssl_cafile: Path | None = Field(
         default=None, description="CA bundle for SSL/SASL_SSL; the system's trust store when unset"
     )
