@@ -7,11 +7,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,7 +21,7 @@ from shared.audit import AuditTrail, subject_of
 from shared.auth import RateLimiter, parse_api_tokens
 from shared.failures import describe, is_refused_value, is_too_many_connections, is_transient
 from shared.metrics import ServiceMetrics
-from shared.problems import install_problem_handlers, problem_response
+from shared.problems import install_problem_handlers, problem_openapi, problem_response
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -145,6 +146,22 @@ def _answer_for_database_failure(error: Exception, *, metrics: ServiceMetrics) -
     return None
 
 
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "service": "scoring"}]})
+
+    status: Literal["ok"]
+    service: str
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "ready", "checks": {"database": True, "loops": True}},
+    ]})
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, bool] = Field(description="database: reachable; loops: consumer and relay running")
+
+
 def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     settings = runtime.settings
 
@@ -163,6 +180,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     metrics = runtime.metrics
 
     install_problem_handlers(app)
+    app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     app.include_router(ops.router)
     app.include_router(dead_letter_api.router)
 
@@ -170,11 +188,12 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     app.add_middleware(_Measured, metrics=metrics, audit=runtime.audit)
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
+    async def healthz() -> Health:
         """The process is up and serving HTTP."""
-        return {"status": "ok", "service": settings.service_name}
+        return Health(status="ok", service=settings.service_name)
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    @app.get("/readyz", tags=["health"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "not ready: a check failed"}})
     async def readyz() -> JSONResponse:
         """Ready: database reachable, consumer loop and outbox relay running."""
         checks = {

@@ -10,14 +10,14 @@ from pydantic import BaseModel, PlainSerializer
 from services.assignment.api import Transactions
 from services.assignment.domain.assignment import Basis
 from services.assignment.domain.records import Customer
-from shared.api import PROBLEMS, CallCenterOrOps, Ops
+from shared.api import PROBLEMS, CallCenterOrOps, Ops, PathId, problems
 from shared.events.values import Channel, Tier
 from shared.refusals import NotFound
 
 router = APIRouter(prefix="/v1", tags=["assignment"], responses=PROBLEMS)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str)]
 """`datetime.isoformat()` (`+00:00`, not pydantic's `Z`), as these bodies always had."""
 
@@ -101,9 +101,9 @@ async def customers_without_representative(
     return Unassigned(customers=[Assignment.of(customer) for customer in waiting], limit=limit, offset=offset)
 
 
-@router.get("/customers/{customer_id}/representative")
+@router.get("/customers/{customer_id}/representative", responses=problems(404))
 async def customer_representative(
-    customer_id: str, _: CallCenterOrOps, transactions: Transactions
+    customer_id: PathId, _: CallCenterOrOps, transactions: Transactions
 ) -> CurrentRepresentative:
     async with transactions.read() as uow:
         customer = await uow.customers.get(customer_id)
@@ -124,8 +124,8 @@ async def customer_representative(
     )
 
 
-@router.get("/customers/{customer_id}/representative-history")
-async def representative_history(customer_id: str, _: Ops, transactions: Transactions) -> History:
+@router.get("/customers/{customer_id}/representative-history", responses=problems(404))
+async def representative_history(customer_id: PathId, _: Ops, transactions: Transactions) -> History:
     """Every assignment and change, newest first, with its reason and the event that caused it."""
     async with transactions.read() as uow:
         customer = await uow.customers.get(customer_id)

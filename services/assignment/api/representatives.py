@@ -9,14 +9,14 @@ from pydantic import BaseModel
 from services.assignment.api import Transactions
 from services.assignment.api.customers import Assignment
 from services.assignment.domain.records import StoredAgent
-from shared.api import PROBLEMS, Ops
+from shared.api import PROBLEMS, Ops, PathId, problems
 from shared.events.values import AgentRole, Channel
 from shared.refusals import NotFound
 
 router = APIRouter(prefix="/v1", tags=["assignment"], responses=PROBLEMS)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 class Person(BaseModel):
@@ -80,8 +80,8 @@ async def representatives_by_load(
     return Representatives(representatives=[Person.of(stored) for stored in people], limit=limit, offset=offset)
 
 
-@router.get("/representatives/{agent_id}/customers")
-async def representative_customers(agent_id: str, _: Ops, transactions: Transactions) -> RepresentativeCustomers:
+@router.get("/representatives/{agent_id}/customers", responses=problems(404))
+async def representative_customers(agent_id: PathId, _: Ops, transactions: Transactions) -> RepresentativeCustomers:
     """A representative's VIP customers now, with why each was assigned to them, and their load."""
     async with transactions.read() as uow:
         stored = await uow.agents.get(agent_id)

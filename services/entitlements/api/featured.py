@@ -11,7 +11,7 @@ from services.entitlements.api.vendors import STRICT, Decision, HqCustomerServic
 from services.entitlements.domain.catalog import Service
 from services.entitlements.domain.vendors import FeaturedService
 from services.entitlements.workflows import vendors
-from shared.api import PROBLEMS
+from shared.api import PROBLEMS, PathId, problems
 from shared.auth import Principal, require_roles
 from shared.events.values import Identifier, Money, Tier
 
@@ -63,7 +63,7 @@ def featured_view(featured: FeaturedService) -> FeaturedView:
     )
 
 
-@router.post("/featured-services", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post("/featured-services", status_code=status.HTTP_201_CREATED, responses={**PROBLEMS, **problems(404, 409)})
 async def register_featured(body: FeaturedRequest, principal: BranchOps, transactions: Transactions) -> FeaturedView:
     """A branch's local service, at its own cost; offered to its VIPs once HQ customer service approves."""
     featured = FeaturedService(
@@ -86,9 +86,9 @@ async def register_featured(body: FeaturedRequest, principal: BranchOps, transac
     return featured_view(featured)
 
 
-@router.post("/featured-services/{code}/decisions", responses=PROBLEMS)
+@router.post("/featured-services/{code}/decisions", responses={**PROBLEMS, **problems(404, 409)})
 async def decide_featured(
-    code: str, body: Decision, principal: HqCustomerService, transactions: Transactions
+    code: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> FeaturedView:
     """HQ's decision, by someone other than the registrar (403 `separation_of_duties`); a second is 409."""
     async with transactions.begin() as uow:

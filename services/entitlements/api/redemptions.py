@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.entitlements.api import Transactions, today
 from services.entitlements.workflows import redemptions
 from services.entitlements.workflows.customers import known_customer
-from shared.api import PROBLEMS, CallCenter
+from shared.api import PROBLEMS, CallCenter, PathId
 from shared.problems import Problem
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["call center"])
@@ -80,8 +80,8 @@ class RedemptionHistory(BaseModel):
 )
 async def redeem(
     *,
-    customer_id: str,
-    code: str,
+    customer_id: PathId,
+    code: PathId,
     body: RedemptionBody,
     principal: CallCenter,
     transactions: Transactions,
@@ -114,7 +114,7 @@ async def redeem(
     },
 )
 async def reverse(
-    customer_id: str, redemption_id: str, body: ReversalBody, principal: CallCenter, transactions: Transactions
+    customer_id: PathId, redemption_id: PathId, body: ReversalBody, principal: CallCenter, transactions: Transactions
 ) -> ReversalResult:
     """Restores the unit (no-show, error): with a reason, by another user than the one who redeemed,
     within the ruleset's window; the redemption stays on record, marked reversed."""
@@ -131,7 +131,7 @@ async def reverse(
 
 
 @router.get("/customers/{customer_id}/redemptions", responses={**PROBLEMS, 404: {"model": Problem}})
-async def redemption_history(customer_id: str, _: CallCenter, transactions: Transactions) -> RedemptionHistory:
+async def redemption_history(customer_id: PathId, _: CallCenter, transactions: Transactions) -> RedemptionHistory:
     """Every use of a service by the customer, newest first, reversed ones included."""
     async with transactions.read() as uow:
         await known_customer(uow, customer_id)
