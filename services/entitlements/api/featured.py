@@ -4,7 +4,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements.api import Transactions
 from services.entitlements.api.vendors import STRICT, Decision, HqCustomerService, Reader
@@ -21,7 +21,12 @@ BranchOps = Annotated[Principal, Depends(require_roles("branch_ops"))]
 
 
 class FeaturedRequest(BaseModel):
-    model_config = STRICT
+    """A basic service is unlimited: its `yearly_quota` is null."""
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={
+        "if": {"properties": {"category": {"const": "basic"}}, "required": ["category"]},
+        "then": {"properties": {"yearly_quota": {"type": "null"}}},
+    })
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
     branch: Identifier

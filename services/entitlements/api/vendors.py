@@ -40,7 +40,12 @@ class VendorList(BaseModel):
 
 
 class ContractRequest(BaseModel):
-    model_config = STRICT
+    """A branch contract reaches its own branch only: `reach` is for HQ contracts (`branch` null)."""
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={
+        "if": {"properties": {"branch": {"type": "string"}}, "required": ["branch"]},
+        "then": {"properties": {"reach": {"type": "null"}}},
+    })
     service_code: Identifier
     vendor_id: Identifier
     unit_cost: Money
