@@ -40,6 +40,7 @@ SERVICES: dict[str, tuple[Any, Any]] = {
     "entitlements": (EntitlementsSettings, entitlements_app),
 }
 DOCUMENTS = openapi_docs.openapi_documents()
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 @pytest.mark.parametrize("service", list(SERVICES))
@@ -101,7 +102,7 @@ async def test_schemathesis_with_all_checks_finds_nothing(
     port = free_port()
     async with running(create_app(settings), port=port):
         argv = [
-            ST, "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "all",
+            ST, "--config-file", str(CONFIG), "run", f"http://127.0.0.1:{port}/openapi.json", "--checks", "all",
             "-H", f"Authorization: Bearer {api_tokens['dev']}",
             "--max-examples", os.environ.get("VIP_SCHEMATHESIS_EXAMPLES", "15"), "--no-shrink",
             # one worker: concurrent workers trip a CPython 3.11.7 bug in ast.parse (a SystemError in hypothesis)
