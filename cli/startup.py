@@ -121,7 +121,7 @@ async def create_topics(bootstrap_servers: str) -> None:
     from shared.topics import all_topics
 
     try:
-        await ensure_topics(bootstrap_servers=bootstrap_servers, topics=all_topics(), partitions=8)
+        await ensure_topics(bootstrap_servers=bootstrap_servers, topics=all_topics())
     except KafkaError as exc:
         raise StartupError(f"cannot create topics on {bootstrap_servers}: {exc!r}") from exc
 

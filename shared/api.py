@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal, require_roles
+from shared.bounds import IsoDate
 from shared.daily_run import DailyRun, DailyRunStep, check_run_date, drive_daily_run
 from shared.db import Transactions, U
 from shared.problems import Problem
@@ -37,26 +38,40 @@ def ruleset_of(request: Request) -> Ruleset:
 
 CurrentRuleset = Annotated[Ruleset, Depends(ruleset_of)]
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": description}
-    for status, description in {
-        401: "no valid bearer token", 403: "the token lacks the role", 422: "a value is invalid",
-    }.items()
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "the body is not JSON", 401: "no valid bearer token (`WWW-Authenticate: Bearer`)",
+    403: "the token lacks the role, or acts for another branch", 404: "no such resource",
+    409: "the resource's state forbids it", 413: "the body is over 64 KiB", 422: "a value is invalid",
+    429: "too many requests for this token (`Retry-After`)", 503: "the database is unavailable; try again",
 }
+
+
+def problems(*statuses: int, **described: str) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation: each status answers a `Problem` as `application/problem+json`.
+
+    `problems(404, 409)`; a status may carry its own sentence: `problems(409, s409="already decided")`.
+    The media type is set when the document is built (`shared.problems.problem_openapi`).
+    """
+    return {
+        status: {
+            "model": Problem,
+            "description": described.get(f"s{status}", _PROBLEM_DESCRIPTIONS.get(status, "an error")),
+        }
+        for status in statuses
+    }
+
+
+PROBLEMS = problems(401, 403, 422, 429)
+"""What every authenticated operation may answer, whatever it does."""
 
 
 class DailyRunRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    as_of: date = Field(description="the business date (YYYY-MM-DD); today or tomorrow in the insurer's time zone")
-
-    @field_validator("as_of", mode="before")
-    @classmethod
-    def _a_date_string(cls, value: object) -> object:
-        """A number is not a date (pydantic would read 0 as 1970-01-01)."""
-        if not isinstance(value, str | date):
-            raise ValueError("expected a date as YYYY-MM-DD")
-        return value
+    as_of: IsoDate = Field(
+        description="the business date (YYYY-MM-DD); today or tomorrow in the insurer's time zone"
+    )
 
 
 class DailyRunResult(BaseModel):
@@ -74,7 +89,7 @@ def daily_run_router(
     """`POST /v1/daily-runs` (role `admin` or `ops`): the service's steps for a date, through the shared driver."""
     router = APIRouter(prefix="/v1", tags=["operations"])
 
-    @router.post("/daily-runs", responses=PROBLEMS, description=description)
+    @router.post("/daily-runs", responses={**PROBLEMS, **problems(400, 413)}, description=description)
     async def daily_run(
         body: DailyRunRequest, request: Request, principal: AdminOrOps, ruleset: CurrentRuleset
     ) -> DailyRunResult:

@@ -17,8 +17,10 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 ROLES = frozenset({
     "call_center", "ops", "honorary_applicant", "branch_ops", "branch_gm", "hq_business",
@@ -87,10 +89,14 @@ def parse_api_tokens(raw: str) -> dict[str, Principal]:
     return principals
 
 
-def _bearer_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
+_BEARER = HTTPBearer(
+    auto_error=False, scheme_name="bearer", description="a token of VIP_API_TOKENS: `Authorization: Bearer <token>`"
+)
+
+
+def _bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    token = credentials.credentials if credentials is not None else ""
+    if not token.strip() or not token.isascii():
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="missing bearer token: send 'Authorization: Bearer <token>'",
@@ -109,15 +115,17 @@ def _principal_for(request: Request, token: str) -> Principal:
     )
 
 
-def require_roles(*roles: str) -> Callable[[Request], Awaitable[Principal]]:
+def require_roles(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A FastAPI dependency: 401 without a valid token, 403 without one of `roles`."""
     wanted = frozenset(roles)
     unknown = wanted - ROLES
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
 
-    async def principal(request: Request) -> Principal:
-        found = _principal_for(request, _bearer_token(request))
+    async def principal(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+    ) -> Principal:
+        found = _principal_for(request, _bearer_token(credentials))
         request.state.principal = found
         limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
         wait_s = limiter.retry_after_s(found.user_id) if limiter is not None else 0.0

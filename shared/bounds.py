@@ -8,11 +8,13 @@ driver) or date arithmetic past year 9999.
   `Query(...)` for an alias or a description: `Annotated[Day | None, Query(alias="from")]`.
 """
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Annotated
 
 import annotated_types
 from fastapi import Path, Query
+from pydantic import BeforeValidator
 
 MAX_OFFSET = 10_000_000
 EARLIEST_DAY = date(1900, 1, 1)
@@ -20,6 +22,28 @@ LATEST_DAY = date(9000, 12, 31)
 MAX_ID_LENGTH = 64
 
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip, at most {MAX_OFFSET}")]
-PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
+PathId = Annotated[
+    str, Path(min_length=1, max_length=MAX_ID_LENGTH, description="an identifier, 1 to 64 characters")
+]
+"""Every identifier in a path: the contracts' `Identifier` bound (a longer one was never issued)."""
 QueryId = Annotated[str, Query(min_length=1, max_length=MAX_ID_LENGTH)]
-Day = Annotated[date, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """A number is not a date (pydantic would read 0, or "0.5" in a query, as a Unix time)."""
+    if isinstance(value, str) and not _ISO_DATE.match(value.strip()):
+        raise ValueError("expected an ISO-8601 date (YYYY-MM-DD) or instant (YYYY-MM-DDTHH:MM:SS+08:00)")
+    if not isinstance(value, str | date):
+        raise ValueError("expected an ISO-8601 date as a string")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
+"""A date in a query or a body: `YYYY-MM-DD`, never a number."""
+IsoInstant = Annotated[datetime, BeforeValidator(_iso_only)]
+"""An instant in a query or a body: ISO-8601, never a number."""
+
+
+Day = Annotated[IsoDate, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
+"""A date in a query: ISO only, and within years 1900 to 9000 so that `day ± a year` stays a date."""

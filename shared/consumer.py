@@ -13,6 +13,7 @@ back-off without committing; an event that fails on its own is dead-lettered alo
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -47,15 +48,25 @@ def _validation_reason(error: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def forget_lag(metrics: ServiceMetrics, partitions: Sequence[TopicPartition]) -> None:
+    """Drops the lag series of partitions this instance no longer reads: their lag is now another
+    instance's to report, and a frozen series would add a phantom backlog to every sum."""
+    for tp in partitions:
+        with contextlib.suppress(KeyError):  # never measured here
+            metrics.consumer_lag.remove(tp.topic, str(tp.partition))
+
+
 class _DrainBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
     """Lets a batch in flight finish and commit before its partitions move to another member."""
 
-    def __init__(self, in_flight: asyncio.Lock) -> None:
+    def __init__(self, in_flight: asyncio.Lock, *, metrics: ServiceMetrics) -> None:
         self._in_flight = in_flight
+        self._metrics = metrics
 
     async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
         async with self._in_flight:
             log.info("partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked))
+        forget_lag(self._metrics, revoked)
 
     async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
         log.info("partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned))
@@ -86,7 +97,8 @@ class BatchConsumer(Generic[U]):
 
     async def run(self) -> None:
         consumer = create_consumer(settings=self._settings)
-        consumer.subscribe(topics=list(self._routes), listener=_DrainBeforeRevoke(self._in_flight))
+        listener = _DrainBeforeRevoke(self._in_flight, metrics=self._metrics)
+        consumer.subscribe(topics=list(self._routes), listener=listener)
         self._consumer = consumer
         await consumer.start()
         try:

@@ -18,11 +18,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 
+from shared.api import PROBLEMS, problems
 from shared.auth import Principal, require_roles
 from shared.messaging_tables import DEAD_LETTERS
 from shared.refusals import Conflict, NotFound
 
-router = APIRouter(prefix="/v1/ops/dead-letters", tags=["operations"])
+router = APIRouter(prefix="/v1/ops/dead-letters", tags=["operations"], responses=PROBLEMS)
 
 OpsOrAdmin = Annotated[Principal, Depends(require_roles("ops", "admin"))]
 LetterId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -112,7 +113,7 @@ async def _letter(request: Request, letter_id: int) -> Any:
     return row
 
 
-@router.get("/{letter_id}")
+@router.get("/{letter_id}", responses=problems(404))
 async def show_dead_letter(request: Request, _: OpsOrAdmin, letter_id: LetterId) -> DeadLetter:
     row = await _letter(request, letter_id)
     raw: bytes = row.value or b""
@@ -125,7 +126,7 @@ async def show_dead_letter(request: Request, _: OpsOrAdmin, letter_id: LetterId)
     return DeadLetter(**fields, key=key, headers=row.headers, value=value, value_encoding=encoding)
 
 
-@router.post("/{letter_id}/replays")
+@router.post("/{letter_id}/replays", responses=problems(404, 409))
 async def replay_dead_letter(request: Request, _: OpsOrAdmin, letter_id: LetterId) -> Replayed:
     """Back to the source topic and partition, original headers kept, marked as a replay."""
     row = await _letter(request, letter_id)

@@ -88,6 +88,16 @@ def is_refused_value(error: BaseException) -> bool:
     return _sqlstate(error) in _REFUSED_VALUE_SQLSTATES or _refused_by_the_driver(error)
 
 
+def is_too_many_connections(error: BaseException) -> bool:
+    """PostgreSQL refused a new connection: `max_connections` is spent (SQLSTATE 53300). Transient for
+    the consumer (retried), but an operator must hear of it: the connection budget is overrun
+    (docs/deployment.md), which no retry fixes."""
+    return any(
+        _sqlstate(candidate) == "53300" or "too many connections" in str(candidate).lower()
+        for candidate in _chain(error)
+    )
+
+
 def describe(error: BaseException) -> str:
     """A one-line reason for a dead letter or a log line, without a traceback."""
     text = str(getattr(error, "orig", None) or error).strip().splitlines()

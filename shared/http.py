@@ -7,20 +7,21 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared import dead_letter_api, ops, ops_logs, pipeline
 from shared.audit import AuditTrail, subject_of
 from shared.auth import RateLimiter, parse_api_tokens
-from shared.failures import describe, is_refused_value, is_transient
+from shared.failures import describe, is_refused_value, is_too_many_connections, is_transient
 from shared.metrics import ServiceMetrics
-from shared.problems import install_problem_handlers, problem_response
+from shared.problems import install_problem_handlers, problem_openapi, problem_response
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class _Measured:
         except Exception as error:
             if response_started:
                 raise
-            answer = _answer_for_database_failure(error)
+            answer = _answer_for_database_failure(error, metrics=self._metrics)
             if answer is None:
                 raise
             status_code = answer.status_code
@@ -126,7 +127,14 @@ class _Measured:
         self._metrics.http_seconds.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
-def _answer_for_database_failure(error: Exception) -> JSONResponse | None:
+def _answer_for_database_failure(error: Exception, *, metrics: ServiceMetrics) -> JSONResponse | None:
+    if is_too_many_connections(error):
+        metrics.too_many_connections.inc()
+        log.error("request failed: PostgreSQL has too many connections (SQLSTATE 53300): %s", describe(error))
+        return problem_response(
+            status=503, reason="too_many_connections",
+            detail="the service's database refused a connection: too many connections; try again shortly",
+        )
     if is_refused_value(error):
         log.info("request refused, the database cannot store a value: %s", describe(error))
         return problem_response(
@@ -136,6 +144,22 @@ def _answer_for_database_failure(error: Exception) -> JSONResponse | None:
         log.warning("request failed, database unavailable: %s", describe(error))
         return problem_response(status=503, detail="the service's database is unavailable; try again shortly")
     return None
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "service": "scoring"}]})
+
+    status: Literal["ok"]
+    service: str
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "ready", "checks": {"database": True, "loops": True}},
+    ]})
+
+    status: Literal["ready", "not ready"]
+    checks: dict[str, bool] = Field(description="database: reachable; loops: consumer and relay running")
 
 
 def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
@@ -156,6 +180,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     metrics = runtime.metrics
 
     install_problem_handlers(app)
+    app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     app.include_router(ops.router)
     app.include_router(pipeline.router)
     app.include_router(dead_letter_api.router)
@@ -165,11 +190,12 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
     app.add_middleware(_Measured, metrics=metrics, audit=runtime.audit)
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
+    async def healthz() -> Health:
         """The process is up and serving HTTP."""
-        return {"status": "ok", "service": settings.service_name}
+        return Health(status="ok", service=settings.service_name)
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    @app.get("/readyz", tags=["health"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "not ready: a check failed"}})
     async def readyz() -> JSONResponse:
         """Ready: database reachable, consumer loop and outbox relay running."""
         checks = {
@@ -183,7 +209,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
 
     @app.get("/metrics", tags=["health"], include_in_schema=False)
     async def prometheus_metrics() -> Response:
-        await metrics.refresh_business()
+        await metrics.refresh_business(leading=runtime.relay is not None and runtime.relay.leading)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -128,6 +128,17 @@ class ServiceMetrics:
             "vip_group_clients_without_manager", "VIP group clients with no account manager (assignment)", ["level"],
             registry=r,
         )
+        self._business_gauges = [
+            self.vips_by_tier, self.cooling_off_upgrades, self.vips_without_representative,
+            self.vips_without_representative_oldest_days, self.representatives_serving, self.representative_load_max,
+            self.vips_represented, self.redemptions, self.redemption_cost, self.honorary_waiting,
+            self.group_clients_by_level, self.group_overdue_complaints, self.group_clients_without_manager,
+        ]
+        self.too_many_connections = Counter(
+            "vip_db_too_many_connections_total",
+            "Requests answered 503 because PostgreSQL refused a connection: too many connections (SQLSTATE 53300)",
+            registry=r,
+        )
         self.business_refresh_failures = Counter(
             "vip_business_metrics_refresh_failures_total",
             "Scrapes whose business gauges could not be refreshed from the database", registry=r,
@@ -143,11 +154,21 @@ class ServiceMetrics:
         self._business_refresh = refresh
         self._business_max_age_s = max_age_s
 
-    async def refresh_business(self) -> None:
+    async def refresh_business(self, *, leading: bool = True) -> None:
         """Bring the business gauges up to date before a scrape; a failure (database away) leaves the
-        previous values, is counted and logged, and never fails the scrape of the other metrics."""
+        previous values, is counted and logged, and never fails the scrape of the other metrics.
+
+        Only the instance `leading` (the outbox relay's leader: one per service, whatever the number
+        of replicas) exports them; the others export no series, so a sum over instances in Grafana
+        counts every customer once. A replica that loses the lead drops its series at the next scrape.
+        """
         refresh = self._business_refresh
         if refresh is None:
+            return
+        if not leading:
+            for gauge in self._business_gauges:
+                gauge.clear()
+            self._business_refreshed_at = None
             return
         async with self._business_lock:
             now = time.monotonic()

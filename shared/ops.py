@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import IsoInstant
 
-router = APIRouter(prefix="/v1/ops", tags=["operations"])
+router = APIRouter(prefix="/v1/ops", tags=["operations"], responses=PROBLEMS)
 
 _INBOX_IDS = text(
     "SELECT topic, event_id FROM inbox WHERE processed_at >= :since "
@@ -39,7 +41,7 @@ async def inbox_summary(
     request: Request,
     _: Annotated[Principal, Depends(require_roles("ops", "admin"))],
     processed_since: Annotated[
-        datetime | None, Query(description="only events applied at or after this instant (ISO-8601 with offset)")
+        IsoInstant | None, Query(description="only events applied at or after this instant (ISO-8601 with offset)")
     ] = None,
 ) -> InboxSummary:
     """Applied events per topic: `{topic: {events, digest}}`, the digest over ids sorted by code point."""

@@ -61,8 +61,9 @@ class ServiceRuntime(Generic[U]):
         await ensure_topics(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             topics=[*consumed, *map(dead_letter_topic_for, consumed), *self._publishes_to],
-            partitions=self.settings.kafka_partitions,
             replication_factor=self.settings.kafka_replication_factor,
+            production=self.settings.kafka_production,
+            security=self.settings,
         )
         # aiokafka clients must be created inside the running event loop.
         producer = self._producer = create_producer(settings=self.settings)

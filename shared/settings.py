@@ -28,10 +28,14 @@ class KafkaSecuritySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
 
-    kafka_security_protocol: KafkaSecurityProtocol = "PLAINTEXT"
-    kafka_sasl_mechanism: KafkaSaslMechanism = "SCRAM-SHA-512"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_security_protocol: KafkaSecurityProtocol = Field(
+        default="PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
+    kafka_sasl_mechanism: KafkaSaslMechanism = Field(
+        default="SCRAM-SHA-512", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (SASL_* protocols)"
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="the SASL user (one per service in production)")
+    kafka_sasl_password: SecretStr = Field(default=SecretStr(""), description="the SASL user's password")
     kafka_ssl_cafile: Path | None = Field(
         default=None, description="CA bundle for SSL/SASL_SSL; the system's trust store when unset"
     )
@@ -49,50 +53,72 @@ class KafkaSecuritySettings(BaseSettings):
 
 
 class ServiceSettings(KafkaSecuritySettings):
+    """A service process's settings; every field has a `description`, the meaning column of docs/settings.md."""
+
     model_config = SettingsConfigDict(env_prefix="VIP_", extra="ignore", frozen=True)
 
-    service_name: str
-    database_url: str
-    http_host: str = "127.0.0.1"
-    http_port: int
+    service_name: str = Field(description="the service this process runs (each service's settings default it)")
+    database_url: str = Field(description="the service's own PostgreSQL database (SQLAlchemy asyncpg URL)")
+    http_host: str = Field(default="127.0.0.1", description="the address the HTTP API listens on")
+    http_port: int = Field(description="the port the HTTP API listens on")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = Field(default="127.0.0.1:9092", description="the Kafka brokers, host:port,...")
     kafka_idempotence: bool = Field(
         default=True,
         description="Idempotent producer: on for Apache Kafka; the embedded Tansu broker refuses it.",
     )
-    kafka_partitions: int = 8
-    kafka_replication_factor: int = 1
-    consumer_group: str | None = None
+    kafka_replication_factor: int | None = Field(
+        default=None, ge=1,
+        description="overrides the declared replication factor of topics this service creates "
+        "(shared/topic_config.py: 3, lowered to the number of brokers on a smaller cluster)",
+    )
+    kafka_production: bool = Field(
+        default=False,
+        description="production: refuse to start on a topic with replication factor 1 (to be created or existing)",
+    )
+    kafka_isolation_level: Literal["read_committed", "read_uncommitted"] = Field(
+        default="read_committed",
+        description="what consumers read: committed records only (Tansu, without transactions, reads all the same)",
+    )
+    consumer_group: str | None = Field(default=None, description="the consumer group; unset: <prefix>-<service>")
     consumer_group_prefix: str = Field(
         default="vip", description="groups are <prefix>-<service>; a new prefix replays every topic from the start"
     )
     kafka_session_timeout_ms: int = Field(
         default=10_000, description="Tansu delays a group join by half of it; tests use less."
     )
-    kafka_heartbeat_interval_ms: int = 3_000
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, description="consumer heartbeats to the group coordinator")
     fetch_max_wait_ms: int = Field(default=20, description="Tansu answers a waiting fetch only then.")
-    batch_max_records: int = 500
-    producer_linger_ms: int = 5
-    producer_max_batch_bytes: int = 262_144
+    batch_max_records: int = Field(default=500, description="records one consumer batch (one transaction) takes")
+    producer_linger_ms: int = Field(default=5, description="how long the producer waits to fill a batch")
+    producer_max_batch_bytes: int = Field(default=262_144, description="the producer's largest batch per partition")
 
-    relay_batch_size: int = 1000
-    relay_poll_interval_ms: int = 200
+    relay_batch_size: int = Field(default=1000, description="outbox rows the relay publishes per round")
+    relay_poll_interval_ms: int = Field(
+        default=200, description="how often the relay looks for outbox rows when no commit woke it"
+    )
 
-    api_tokens: SecretStr = SecretStr("")
-    ruleset_path: Path = DEFAULT_RULESET_PATH
+    api_tokens: SecretStr = Field(
+        default=SecretStr(""), description="bearer tokens and their roles: token=role1+role2[@BRANCH],..."
+    )
+    ruleset_path: Path = Field(default=DEFAULT_RULESET_PATH, description="the individual program's ruleset (YAML)")
     group_ruleset_path: Path = Field(
         default=DEFAULT_GROUP_RULESET_PATH, description="the group program's ruleset (rules.md section 9)"
     )
-    log_level: str = "INFO"
-    log_json: bool = True
-    db_pool_size: int = 10
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_json: bool = Field(default=True, description="one JSON object per log line (false: plain text)")
+    db_pool_size: int = Field(
+        default=10, ge=1,
+        description="database connections kept open; up to twice as many at peak (docs/deployment.md, budget)",
+    )
+    db_connect_timeout_s: float = Field(
+        default=2.0, description="how long a request waits for the database before answering 503"
+    )
     run_migrations: bool = Field(
         default=True,
         description="migrate the database at start; false where a job runs `python -m shared.migrate <service>` "
         "first (Kubernetes): the service then refuses a database not at its migrations' head",
     )
-    db_connect_timeout_s: float = 2.0
 
     inbox_retention_days: float = Field(
         default=14, gt=0,

@@ -10,9 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -90,19 +90,31 @@ def gauges(engine: AsyncEngine, ruleset: Ruleset) -> BusinessRefresh:
     return refresh
 
 
+class ChannelRedemptions(BaseModel):
+    channel: str | None
+    redemptions: int
+    cost: str = Field(description="CNY, two places")
+
+
+class RedemptionsByChannel(BaseModel):
+    redemptions: int
+    cost: str = Field(description="CNY, two places")
+    by_channel: list[ChannelRedemptions]
+
+
 @router.get("/redemptions", responses=PROBLEMS)
-async def redemptions_by_channel(request: Request, _: Ops) -> dict[str, Any]:
+async def redemptions_by_channel(request: Request, _: Ops) -> RedemptionsByChannel:
     """All-time value-added uses not reversed, and their cost, per serving channel."""
     engine: AsyncEngine = request.app.state.runtime.transactions.engine
     async with engine.connect() as connection:
         usage = await usage_by_channel(connection)
-    return {
-        "redemptions": sum(row.redemptions for row in usage),
-        "cost": f"{sum((row.cost for row in usage), Decimal('0.00')):.2f}",
-        "by_channel": [
-            {"channel": row.channel, "redemptions": row.redemptions, "cost": f"{row.cost:.2f}"} for row in usage
-        ],
-    }
+    return RedemptionsByChannel(
+        redemptions=sum(row.redemptions for row in usage),
+        cost=f"{sum((row.cost for row in usage), Decimal('0.00')):.2f}",
+        by_channel=[ChannelRedemptions(channel=row.channel, redemptions=row.redemptions, cost=f"{row.cost:.2f}")
+                    for row in usage],
+    )
+
 
 
 def group_gauges(engine: AsyncEngine, ruleset: Ruleset, *, group_ruleset: GroupRuleset) -> BusinessRefresh:

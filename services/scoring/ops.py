@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.scoring.api import Transactions
 from services.scoring.tables import customers
-from shared.api import CurrentRuleset, Ops
+from shared.api import PROBLEMS, CurrentRuleset, Ops
 from shared.events.values import Standard, Tier
 from shared.metrics import BusinessRefresh, ServiceMetrics, set_labelled
 from shared.ruleset import Ruleset
 
-router = APIRouter(prefix="/v1/ops", tags=["operations"])
+router = APIRouter(prefix="/v1/ops", tags=["operations"], responses=PROBLEMS)
 
 
 @dataclass(frozen=True, slots=True)

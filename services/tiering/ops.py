@@ -4,10 +4,10 @@ and refreshed as the business gauges on `/metrics` (`gauges`)."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -103,6 +103,29 @@ def gauges(engine: AsyncEngine, ruleset: Ruleset) -> BusinessRefresh:
     return refresh
 
 
+class DayMovements(BaseModel):
+    day: date
+    entered: int
+    up: int
+    down: int
+    left: int
+
+
+class TierMovements(BaseModel):
+    """`from` and `to` are Python keywords: the fields carry them as aliases."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "distribution": {"gold": 12, "platinum": 3}, "total": 15, "from": "2026-09-04", "to": "2026-12-02",
+        "movements": [{"day": "2026-12-01", "entered": 2, "up": 1, "down": 0, "left": 1}],
+    }]})
+
+    distribution: dict[str, int] = Field(description="VIPs per effective tier now")
+    total: int
+    first_day: date = Field(alias="from")
+    last_day: date = Field(alias="to")
+    movements: list[DayMovements]
+
+
 @router.get("/tiers", responses=PROBLEMS)
 async def tiers_and_movements(
     _: Ops,
@@ -110,12 +133,10 @@ async def tiers_and_movements(
     ruleset: CurrentRuleset,
     first_day: Annotated[Day | None, Query(alias="from", description="first day, included")] = None,
     last_day: Annotated[Day | None, Query(alias="to", description="last day, included; default today")] = None,
-) -> dict[str, Any]:
+) -> TierMovements:
     """VIPs per effective tier now, and per effective date the decisions that moved a tier: `entered`
     VIP, `up`, `down`, `left` VIP (a decision that kept the tier is not a movement). Default window:
-    the 90 days up to today in the ruleset's time zone.
-
-    The body stays a dict: its `from` and `to` keys are Python keywords."""
+    the 90 days up to today in the ruleset's time zone."""
     last = last_day or datetime.now(ruleset.zone).date()
     first = first_day or last - timedelta(days=89)
     if last < first:
@@ -123,16 +144,16 @@ async def tiers_and_movements(
     async with transactions.engine.connect() as connection:
         distribution = await tier_distribution(connection)
         movements = await daily_movements(connection, first_day=first, last_day=last)
-    return {
+    return TierMovements.model_validate({
         "distribution": distribution,
         "total": sum(distribution.values()),
-        "from": first.isoformat(),
-        "to": last.isoformat(),
+        "from": first,
+        "to": last,
         "movements": [
-            {"day": day.day.isoformat(), "entered": day.entered, "up": day.up, "down": day.down, "left": day.left}
+            DayMovements(day=day.day, entered=day.entered, up=day.up, down=day.down, left=day.left)
             for day in movements
         ],
-    }
+    })
 
 
 class HonoraryWaiting(BaseModel):

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 FROZEN = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
 
@@ -58,10 +58,19 @@ Money = Annotated[
     BeforeValidator(_money_from_string),
     AfterValidator(_at_most_two_places),
     PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+    WithJsonSchema({
+        "type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]{1,2})?$", "examples": ["36000.00"],
+        "description": "a non-negative CNY amount as a decimal string, at most two places (a number is refused)",
+    }),
 ]
 """A non-negative CNY amount, at most two places, written as a decimal string."""
 
-Points = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str)]
+Points = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+\.[0-9]{2}$", "examples": ["1200.00"],
+                    "description": "a decimal string with two places"}),
+]
 """Points or standard premium: decimal, two places, written as a decimal string."""
 
 EventId = Annotated[str, Field(min_length=1, max_length=64)]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, PlainSerializer
 from services.assignment.api import Transactions
 from services.assignment.domain.assignment import Basis
 from services.assignment.domain.records import Customer
-from shared.api import PROBLEMS, CallCenterOrOps, Ops
+from shared.api import PROBLEMS, CallCenterOrOps, Ops, problems
 from shared.bounds import Offset, PathId
 from shared.events.values import Channel, Tier
 from shared.refusals import NotFound
@@ -101,7 +101,7 @@ async def customers_without_representative(
     return Unassigned(customers=[Assignment.of(customer) for customer in waiting], limit=limit, offset=offset)
 
 
-@router.get("/customers/{customer_id}/representative")
+@router.get("/customers/{customer_id}/representative", responses=problems(404))
 async def customer_representative(
     customer_id: PathId, _: CallCenterOrOps, transactions: Transactions
 ) -> CurrentRepresentative:
@@ -124,7 +124,7 @@ async def customer_representative(
     )
 
 
-@router.get("/customers/{customer_id}/representative-history")
+@router.get("/customers/{customer_id}/representative-history", responses=problems(404))
 async def representative_history(customer_id: PathId, _: Ops, transactions: Transactions) -> History:
     """Every assignment and change, newest first, with its reason and the event that caused it."""
     async with transactions.read() as uow:

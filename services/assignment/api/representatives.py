@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from services.assignment.api import Transactions
 from services.assignment.api.customers import Assignment
 from services.assignment.domain.records import StoredAgent
-from shared.api import PROBLEMS, Ops
+from shared.api import PROBLEMS, Ops, problems
 from shared.bounds import Offset, PathId
 from shared.events.values import AgentRole, Channel
 from shared.refusals import NotFound
@@ -80,7 +80,7 @@ async def representatives_by_load(
     return Representatives(representatives=[Person.of(stored) for stored in people], limit=limit, offset=offset)
 
 
-@router.get("/representatives/{agent_id}/customers")
+@router.get("/representatives/{agent_id}/customers", responses=problems(404))
 async def representative_customers(agent_id: PathId, _: Ops, transactions: Transactions) -> RepresentativeCustomers:
     """A representative's VIP customers now, with why each was assigned to them, and their load."""
     async with transactions.read() as uow:

@@ -4,14 +4,14 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements.api import Transactions
 from services.entitlements.api.vendors import STRICT, Decision, HqCustomerService, Reader
 from services.entitlements.domain.catalog import Service
 from services.entitlements.domain.vendors import FeaturedService
 from services.entitlements.workflows import vendors
-from shared.api import PROBLEMS
+from shared.api import PROBLEMS, problems
 from shared.auth import Principal, require_roles
 from shared.bounds import PathId
 from shared.events.values import Identifier, Money, Tier
@@ -22,7 +22,12 @@ BranchOps = Annotated[Principal, Depends(require_roles("branch_ops"))]
 
 
 class FeaturedRequest(BaseModel):
-    model_config = STRICT
+    """A basic service is unlimited: its `yearly_quota` is null."""
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={
+        "if": {"properties": {"category": {"const": "basic"}}, "required": ["category"]},
+        "then": {"properties": {"yearly_quota": {"type": "null"}}},
+    })
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")
     name: str = Field(min_length=1, max_length=200)
     branch: Identifier
@@ -64,7 +69,7 @@ def featured_view(featured: FeaturedService) -> FeaturedView:
     )
 
 
-@router.post("/featured-services", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post("/featured-services", status_code=status.HTTP_201_CREATED, responses={**PROBLEMS, **problems(404, 409)})
 async def register_featured(body: FeaturedRequest, principal: BranchOps, transactions: Transactions) -> FeaturedView:
     """A branch's local service, at its own cost; offered to its VIPs once HQ customer service approves."""
     featured = FeaturedService(
@@ -87,7 +92,7 @@ async def register_featured(body: FeaturedRequest, principal: BranchOps, transac
     return featured_view(featured)
 
 
-@router.post("/featured-services/{code}/decisions", responses=PROBLEMS)
+@router.post("/featured-services/{code}/decisions", responses={**PROBLEMS, **problems(404, 409)})
 async def decide_featured(
     code: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> FeaturedView:

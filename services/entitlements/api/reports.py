@@ -12,10 +12,12 @@ too irregular for one typed model without changing the JSON.
 """
 
 from collections import defaultdict
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements.api import Transactions
 from services.entitlements.repositories.redemptions import CostRow, ReversalRow
@@ -69,13 +71,83 @@ def reversal_view(row: ReversalRow) -> dict[str, Any]:
     }
 
 
+class Bearer(BaseModel):
+    kind: str = Field(description="hq, channel or branch")
+    name: str | None
+
+
+class CostLine(BaseModel):
+    channel: str | None
+    branch: str | None
+    vendor_id: str | None
+    service_code: str
+    borne_by: Bearer
+    redemptions: int
+    reversed: int
+    cost: str = Field(description="CNY, two places")
+    withdrawn_grant: bool
+
+
+class Reversal(BaseModel):
+    redemption_id: str
+    customer_id: str
+    service_code: str
+    borne_by: Bearer
+    redeemed_on: date
+    redeemed_by: str
+    reversed_at: str
+    reversed_by: str
+    reason: str | None
+    credit: str = Field(description="minus the unit cost, CNY")
+
+
+class Total(BaseModel):
+    """One line of a `by_*` breakdown: the breakdown's own key (channel, branch, vendor_id,
+    service_code or bearer with bearer_kind) beside the uses and their cost."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"channel": "agency", "redemptions": 12, "cost": "2400.00"},
+    ]})
+
+    redemptions: int
+    cost: str = Field(description="CNY, two places")
+
+
+class WithdrawnTotals(BaseModel):
+    redemptions: int
+    cost: str
+
+
+class Totals(BaseModel):
+    redemptions: int
+    reversed: int
+    cost: str
+    reversed_credit: str
+    withdrawn_grant: WithdrawnTotals
+
+
+class CostReport(BaseModel):
+    """`from` and `to` are Python keywords: the fields carry them as aliases."""
+
+    first_day: date = Field(alias="from")
+    last_day: date = Field(alias="to")
+    totals: Totals
+    by_channel: list[Total]
+    by_branch: list[Total]
+    by_vendor: list[Total]
+    by_service: list[Total]
+    by_bearer: list[Total]
+    rows: list[CostLine]
+    reversals: list[Reversal]
+
+
 @router.get("/reports/costs", responses=PROBLEMS)
 async def cost_report(
     _: Ops,
     transactions: Transactions,
     first_day: Annotated[Day, Query(alias="from", description="first day, included")],
     last_day: Annotated[Day, Query(alias="to", description="last day, included")],
-) -> dict[str, Any]:
+) -> CostReport:
     """Usage and cost by channel, branch, vendor, service and bearer; reversals listed as credits."""
     if last_day < first_day:
         raise Invalid("'to' is before 'from'")
@@ -83,7 +155,7 @@ async def cost_report(
         rows = await uow.redemptions.cost_rows(first_day=first_day, last_day=last_day)
         reversals = await uow.redemptions.reversals(first_day=first_day, last_day=last_day)
     withdrawn = [row for row in rows if row.withdrawn_grant]
-    return {
+    return CostReport.model_validate({
         "from": first_day.isoformat(),
         "to": last_day.isoformat(),
         "totals": {
@@ -107,4 +179,4 @@ async def cost_report(
         ],
         "rows": [row_view(row) for row in rows],
         "reversals": [reversal_view(row) for row in reversals],
-    }
+    })

@@ -2,7 +2,8 @@
 contracts; a branch (`branch_ops`) proposes its own contracts, which HQ approves."""
 
 import uuid
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.entitlements.api import Transactions
 from services.entitlements.domain.vendors import Contract
 from services.entitlements.workflows import vendors
-from shared.api import PROBLEMS
+from shared.api import PROBLEMS, problems
 from shared.auth import Principal, require_roles
 from shared.bounds import PathId
 from shared.events.values import Identifier, Money
@@ -40,7 +41,12 @@ class VendorList(BaseModel):
 
 
 class ContractRequest(BaseModel):
-    model_config = STRICT
+    """A branch contract reaches its own branch only: `reach` is for HQ contracts (`branch` null)."""
+
+    model_config = ConfigDict(**STRICT, json_schema_extra={
+        "if": {"properties": {"branch": {"type": "string"}}, "required": ["branch"]},
+        "then": {"properties": {"reach": {"type": "null"}}},
+    })
     service_code: Identifier
     vendor_id: Identifier
     unit_cost: Money
@@ -76,7 +82,7 @@ def contract_view(contract: Contract, state: str) -> ContractView:
     )
 
 
-@router.post("/vendors", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post("/vendors", status_code=status.HTTP_201_CREATED, responses={**PROBLEMS, **problems(409)})
 async def add_vendor(body: VendorRequest, principal: HqCustomerService, transactions: Transactions) -> VendorView:
     async with transactions.begin() as uow:
         await vendors.add_vendor(uow, vendor_id=body.vendor_id, name=body.name, user_id=principal.user_id)
@@ -89,7 +95,7 @@ async def list_vendors(_: Reader, transactions: Transactions) -> VendorList:
         return VendorList(vendors=[VendorView(**row) for row in await uow.vendors.list_vendors()])
 
 
-@router.post("/contracts", status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+@router.post("/contracts", status_code=status.HTTP_201_CREATED, responses={**PROBLEMS, **problems(404, 409)})
 async def add_contract(body: ContractRequest, principal: Signer, transactions: Transactions) -> ContractView:
     """An HQ contract (no branch; HQ customer service) is in force at once; a branch contract
     (branch_ops) waits for HQ approval and is refused where HQ's reaches or above HQ's unit cost."""
@@ -110,7 +116,7 @@ async def add_contract(body: ContractRequest, principal: Signer, transactions: T
     return contract_view(contract, "approved" if contract.approved else "pending")
 
 
-@router.post("/contracts/{contract_id}/decisions", responses=PROBLEMS)
+@router.post("/contracts/{contract_id}/decisions", responses={**PROBLEMS, **problems(404, 409)})
 async def decide_contract(
     contract_id: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> ContractView:
@@ -129,9 +135,21 @@ async def decide_contract(
     return contract_view(contract, "approved" if approve else "rejected")
 
 
+class StoredContract(ContractView):
+    signed_by: str
+    decided_by: str | None
+    decision_comment: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class Contracts(BaseModel):
+    contracts: list[StoredContract]
+
+
 @router.get("/contracts", responses=PROBLEMS)
-async def list_contracts(_: Reader, transactions: Transactions) -> dict[str, Any]:
-    """Every contract row as stored (timestamps and decisions included): kept as a dict of the row."""
+async def list_contracts(_: Reader, transactions: Transactions) -> Contracts:
+    """Every contract as stored, oldest first, with who signed and who decided it and when."""
     async with transactions.read() as uow:
         rows = await uow.vendors.contract_rows()
-    return {"contracts": [{**row, "unit_cost": f"{row['unit_cost']:.2f}"} for row in rows]}
+    return Contracts(contracts=[StoredContract(**{**row, "unit_cost": f"{row['unit_cost']:.2f}"}) for row in rows])

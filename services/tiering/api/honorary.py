@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.tiering.api import Transactions
 from services.tiering.domain.honorary import APPROVER_ROLES, CHAIN, REVOKER_ROLE, Application, State, Step, Verdict
 from services.tiering.workflows.honorary import decide_step, file_application, revoke_grant
-from shared.api import PROBLEMS
+from shared.api import PROBLEMS, problems
 from shared.auth import ROLES, Principal, require_roles
 from shared.bounds import PathId
-from shared.events.values import Channel
+from shared.events.values import Channel, Tier
 from shared.refusals import NotFound
 from shared.ruleset import Ruleset
 
@@ -31,10 +31,13 @@ Revoker = Annotated[Principal, Depends(require_roles(REVOKER_ROLE))]
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
     **PROBLEMS,
-    403: {"description": "the step needs another role, or this user already decided a step"},
-    404: {"description": "no such application"},
-    409: {"description": "out of turn, closed, an open application exists, or the expiry has passed"},
-    422: {"description": "unknown tier, missing reason or comment, expiry not in the future"},
+    **problems(
+        403, 404, 409, 422,
+        s403="the step needs another role, or this user already decided a step",
+        s404="no such application",
+        s409="out of turn, closed, an open application exists, or the expiry has passed",
+        s422="unknown tier, missing reason or comment, expiry not in the future",
+    ),
 }
 
 
@@ -50,7 +53,10 @@ class ApplicationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=64)
-    tier: str = Field(description="gold, platinum or diamond")
+    tier: str = Field(
+        description="gold, platinum or diamond (another answers 422, reason unknown_tier)",
+        json_schema_extra={"enum": [tier.value for tier in Tier]},
+    )
     reason: str | None = None
     expires_on: date | None = None
     channel: Channel | None = Field(default=None, description="the filing channel: serves the VIP if no policy counts")
@@ -232,7 +238,7 @@ async def listing(
     transactions: Transactions,
     state: State | None = None,
     step: Annotated[Step | None, Query(description="only applications waiting at this step")] = None,
-    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ApplicationListing:
     """Applications, oldest first, and how many wait at each step of the chain."""
