@@ -24,7 +24,7 @@ import importlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -38,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from cli.layout import SERVICES
 
 Report = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -217,10 +218,12 @@ def consumer_groups(environ: Mapping[str, str]) -> dict[str, str]:
     return {service.name: explicit or f"{prefix}-{service.name}" for service in SERVICES}
 
 
-async def _unless(work: Awaitable[Backlog | None], forced: asyncio.Event) -> Any:
-    """`work`'s result, or None as soon as `forced` is set (the work is cancelled)."""
+async def unless_set(work: Awaitable[T], event: asyncio.Event) -> tuple[bool, T | None]:
+    """`(True, work's result)`, or `(False, None)` as soon as `event` is set (the work is cancelled).
+
+    A failure of the work is raised; used by the drain (a second Ctrl-C) and by `vip up` (a shutdown)."""
     task = asyncio.ensure_future(work)
-    stop = asyncio.ensure_future(forced.wait())
+    stop = asyncio.ensure_future(event.wait())
     try:
         await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -228,5 +231,10 @@ async def _unless(work: Awaitable[Backlog | None], forced: asyncio.Event) -> Any
     if not task.done():
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        return None
-    return task.result()
+        return False, None
+    return True, task.result()
+
+
+async def _unless(work: Awaitable[Backlog | None], forced: asyncio.Event) -> Backlog | None:
+    """`work`'s result, or None as soon as `forced` is set."""
+    return (await unless_set(work, forced))[1]

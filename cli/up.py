@@ -41,7 +41,7 @@ from cli.startup import (
     future_daily_run_warning,
     wait_ready,
 )
-from cli.stopping import MEASUREMENT_FAILURES, BacklogProbe, consumed_topics, consumer_groups, drain
+from cli.stopping import MEASUREMENT_FAILURES, BacklogProbe, consumed_topics, consumer_groups, drain, unless_set
 from cli.supervisor import PidRegistry, Supervisor
 from cli.tokens import TokenFormatError, load_or_create_tokens
 
@@ -198,18 +198,8 @@ async def _drain_memory_broker(
 
 async def _unless_shutdown(work: Coroutine[Any, Any, None], shutdown: Shutdown) -> bool:
     """Run `work` until it finishes (True) or a shutdown is requested first (False)."""
-    task = asyncio.ensure_future(work)
-    stop = asyncio.ensure_future(shutdown.requested.wait())
-    try:
-        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stop.cancel()
-    if not task.done():
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        return False
-    task.result()  # re-raises a failure of the work
-    return True
+    finished, _ = await unless_set(work, shutdown.requested)
+    return finished
 
 
 def _reap_leftovers(report: Report) -> None:
