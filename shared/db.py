@@ -11,8 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from shared.events.internal import InternalEvent
-from shared.outbox import append_to_outbox
+from shared.outbox import OutgoingEvent, append_to_outbox
 from shared.refusals import Refused
 from shared.settings import ServiceSettings
 
@@ -37,7 +36,7 @@ class UnitOfWork:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
-        self._published: list[InternalEvent] = []
+        self._published: list[OutgoingEvent] = []
         self.stale_events = 0
 
     def mark_stale(self) -> None:
@@ -54,12 +53,12 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write in bulk what the repositories buffered; runs once, just before the commit."""
 
-    def publish(self, events: Sequence[InternalEvent]) -> None:
+    def publish(self, events: Sequence[OutgoingEvent]) -> None:
         """Queue events for the outbox; they are written in this transaction, at its end."""
         self._published.extend(events)
 
     @property
-    def published(self) -> tuple[InternalEvent, ...]:
+    def published(self) -> tuple[OutgoingEvent, ...]:
         return tuple(self._published)
 
 

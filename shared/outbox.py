@@ -5,7 +5,12 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.events.group import GroupEvent
 from shared.events.internal import InternalEvent
+
+OutgoingEvent = InternalEvent | GroupEvent
+"""What a service publishes: the individual program's events (keyed by customer) or the group
+program's (keyed by client); both carry `topic`, `key`, `event_id`, `correlation_id`."""
 
 # Arrays with ORDINALITY keep the rows in the order given, so `id` order is write order.
 _APPEND = text(
@@ -18,7 +23,7 @@ _APPEND = text(
 )
 
 
-async def append_to_outbox(connection: AsyncConnection, events: Sequence[InternalEvent]) -> None:
+async def append_to_outbox(connection: AsyncConnection, events: Sequence[OutgoingEvent]) -> None:
     """Rows are published in `id` order, which keeps one customer's events in the order written."""
     if not events:
         return

@@ -13,11 +13,11 @@ from pydantic import TypeAdapter
 
 from shared import faults
 from shared.db import Transactions, U
-from shared.events.internal import InternalEvent
 from shared.inbox import claim_new_event_ids
 from shared.logs import correlation
+from shared.outbox import OutgoingEvent
 
-Handler = Callable[[Any, U], Awaitable[list[InternalEvent]]]
+Handler = Callable[[Any, U], Awaitable[Sequence[OutgoingEvent]]]
 
 
 @dataclass(frozen=True)
