@@ -1,0 +1,45 @@
+"""Builders of the group program's messages (rules.md section 9): CRM client events, group-channel
+policies, and the internal events between services. Sensible defaults; override what the test is about."""
+
+import uuid
+from typing import Any
+
+from tests.builders.policies import policy_event
+
+
+def group_client_upserted(
+    *, client_id: str, branch: str = "GD-SZ", client_since: str = "2018-03-01", name: str = "Shenzhen Widgets Ltd",
+    industry: str = "manufacturing", occurred_at: str = "2026-10-08T10:00:00+08:00", event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or uuid.uuid4().hex, "event_type": "group_client_upserted", "occurred_at": occurred_at,
+        "client": {"client_id": client_id, "name": name, "industry": industry, "branch": branch,
+                   "client_since": client_since},
+    }
+
+
+def group_experience_reported(
+    *, client_id: str, period_start: str = "2026-07-01", period_end: str = "2026-09-30",
+    earned_premium: str = "100000.00", incurred_claims: str = "30000.00",
+    occurred_at: str = "2026-10-08T10:00:00+08:00", event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or uuid.uuid4().hex, "event_type": "group_experience_reported",
+        "occurred_at": occurred_at, "client_id": client_id, "period_start": period_start, "period_end": period_end,
+        "earned_premium": earned_premium, "incurred_claims": incurred_claims,
+    }
+
+
+def group_policy_event(*, policy_no: str, client_id: str, **fields: Any) -> dict[str, Any]:
+    """A group-channel policy held by the client: 5-year annual traditional, 100,000.00 a year (factor 1.0)."""
+    defaults: dict[str, Any] = {"channel": "group", "product_type": "traditional", "payment_term_years": 5,
+                                "modal_premium": "100000.00", "agent_id": None}
+    return policy_event(policy_no=policy_no, holder_id=client_id, **(defaults | fields))
+
+
+def quarters(*figures: tuple[str, str], last_end: str = "2026-09-30") -> list[tuple[str, str, str, str]]:
+    """(start, end, earned, incurred) for consecutive calendar quarters ending at `last_end`, newest first."""
+    ends = ["2026-09-30", "2026-06-30", "2026-03-31", "2025-12-31", "2025-09-30", "2025-06-30"]
+    starts = ["2026-07-01", "2026-04-01", "2026-01-01", "2025-10-01", "2025-07-01", "2025-04-01"]
+    first = ends.index(last_end)
+    return [(starts[first + n], ends[first + n], earned, incurred) for n, (earned, incurred) in enumerate(figures)]
