@@ -1,4 +1,5 @@
-"""What tiering reads: customers' scores, and the legacy VIP roster from CRM.
+"""What tiering reads: customers' scores, and the legacy VIP roster from CRM; for the group program,
+group clients' scores and the feedback (complaints, surveys) entitlements reports.
 
 `customer_upserted` on the CRM topic has no handler: tiering needs no profile, so it is ignored
 (counted in `vip_events_ignored_total`).
@@ -6,12 +7,20 @@
 
 from services.tiering import handlers
 from services.tiering.repositories import TieringUnitOfWork
+from shared.events.group import GROUP_CLIENT_SCORED_ADAPTER, GROUP_FEEDBACK_REPORTED_ADAPTER
 from shared.events.inbound import CUSTOMER_EVENT_ADAPTER
 from shared.events.internal import CUSTOMER_SCORED_ADAPTER
 from shared.processing import Route
-from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES, TIER_DECISIONS
+from shared.topics import (
+    CUSTOMER_EVENTS,
+    CUSTOMER_SCORES,
+    GROUP_CLIENTS,
+    GROUP_FEEDBACK,
+    GROUP_LEVELS,
+    TIER_DECISIONS,
+)
 
-PUBLISHES_TO = (TIER_DECISIONS,)
+PUBLISHES_TO = (TIER_DECISIONS, GROUP_LEVELS)
 
 
 def routes() -> list[Route[TieringUnitOfWork]]:
@@ -25,5 +34,15 @@ def routes() -> list[Route[TieringUnitOfWork]]:
             topic=CUSTOMER_EVENTS,
             adapter=CUSTOMER_EVENT_ADAPTER,
             handlers={"legacy_vip_imported": handlers.on_legacy_vip_imported},
+        ),
+        Route(
+            topic=GROUP_CLIENTS,
+            adapter=GROUP_CLIENT_SCORED_ADAPTER,
+            handlers={"group_client_scored": handlers.on_group_client_scored},
+        ),
+        Route(
+            topic=GROUP_FEEDBACK,
+            adapter=GROUP_FEEDBACK_REPORTED_ADAPTER,
+            handlers={"group_feedback_reported": handlers.on_group_feedback_reported},
         ),
     ]

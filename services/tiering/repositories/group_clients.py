@@ -1,0 +1,133 @@
+"""Group clients' evaluation state (one row each) and the history of their evaluations.
+
+A client is changed only under its advisory lock ("tiering-group-client", `lock`, client-id order):
+the handlers of `GroupClientScored` and `GroupFeedbackReported`, an on-demand evaluation, a
+designation's approval and the quarter-end evaluation all take it first, then read the client.
+Evaluations are append-only rows: buffered, written in one statement at `flush`.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.tiering.domain.group import Evaluation, ExperiencePeriod
+from services.tiering.domain.group_state import GroupClientState
+from services.tiering.tables import group_clients, group_evaluations
+from shared.identity_map import IdentityMap
+
+_COLUMNS = tuple(column.name for column in group_clients.columns if column.server_default is None)
+if tuple(f.name for f in fields(GroupClientState)) != _COLUMNS:
+    raise AssertionError("GroupClientState must name the columns of `group_clients`, in their order")
+
+
+def _period_of(document: Mapping[str, Any]) -> ExperiencePeriod:
+    return ExperiencePeriod(
+        period_start=date.fromisoformat(document["period_start"]),
+        period_end=date.fromisoformat(document["period_end"]),
+        earned_premium=Decimal(document["earned_premium"]),
+        incurred_claims=Decimal(document["incurred_claims"]),
+    )
+
+
+def _stored_of(row: Mapping[str, Any]) -> GroupClientState:
+    values = {name: row[name] for name in _COLUMNS}
+    return GroupClientState(**values | {"experience": tuple(_period_of(period) for period in row["experience"])})
+
+
+def _row_of(stored: GroupClientState) -> dict[str, Any]:
+    row = {name: getattr(stored, name) for name in _COLUMNS}
+    experience = [
+        {"period_start": p.period_start.isoformat(), "period_end": p.period_end.isoformat(),
+         "earned_premium": str(p.earned_premium), "incurred_claims": str(p.incurred_claims)}
+        for p in stored.experience
+    ]
+    return row | {"experience": experience}
+
+
+def inputs_document(evaluation: Evaluation) -> dict[str, Any]:
+    """An evaluation's inputs as stored and served: decimals as strings."""
+    return {name: _plain(value) for name, value in asdict(evaluation.inputs).items()}
+
+
+def _plain(value: Any) -> Any:
+    return str(value) if isinstance(value, Decimal | date) else value
+
+
+class GroupClientRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self._map = IdentityMap[GroupClientState](
+            connection,
+            table=group_clients,
+            key="client_id",
+            lock_scope="tiering-group-client",
+            value_of=_stored_of,
+            row_of=_row_of,
+        )
+        self._evaluations: list[dict[str, Any]] = []
+
+    async def lock(self, client_ids: Iterable[str]) -> None:
+        await self._map.lock(client_ids)
+
+    async def get(self, client_id: str) -> GroupClientState:
+        """The client as stored; one never seen starts empty (not `known`)."""
+        return await self._map.get(client_id) or GroupClientState(client_id=client_id)
+
+    async def find(self, client_id: str) -> GroupClientState | None:
+        """For reads: the client, or None if never seen."""
+        return await self._map.get(client_id)
+
+    def save(self, client: GroupClientState) -> None:
+        self._map.save(client.client_id, client)
+
+    def record_evaluation(self, evaluation: Evaluation, *, trigger: str) -> None:
+        self._evaluations.append(
+            {
+                "client_id": evaluation.client_id,
+                "evaluated_on": evaluation.as_of,
+                "trigger": trigger,
+                "level": evaluation.level,
+                "score": evaluation.score,
+                "scale": evaluation.scale,
+                "loyalty": evaluation.loyalty,
+                "profit": evaluation.profit,
+                "inputs": inputs_document(evaluation),
+                "ruleset_version": evaluation.ruleset_version,
+                "reason": evaluation.reason,
+            }
+        )
+
+    async def flush(self) -> None:
+        await self._map.flush()
+        if self._evaluations:
+            rows, self._evaluations = self._evaluations, []
+            await self._connection.execute(insert(group_evaluations), rows)
+
+    async def due_for_evaluation(self, *, as_of: date, after: str, limit: int) -> list[str]:
+        """Known clients not evaluated on or after `as_of`, in client-id order after `after` (not locked)."""
+        rows = await self._connection.execute(
+            select(group_clients.c.client_id)
+            .where(
+                group_clients.c.scored_revision > 0,
+                or_(group_clients.c.evaluated_on.is_(None), group_clients.c.evaluated_on < as_of),
+                group_clients.c.client_id > after,
+            )
+            .order_by(group_clients.c.client_id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    async def evaluations_of(self, client_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
+        rows = await self._connection.execute(
+            select(group_evaluations)
+            .where(group_evaluations.c.client_id == client_id)
+            .order_by(group_evaluations.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in rows]
