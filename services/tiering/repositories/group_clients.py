@@ -83,6 +83,10 @@ class GroupClientRepository:
         """For reads: the client, or None if never seen."""
         return await self._map.get(client_id)
 
+    def loaded(self, client_id: str) -> GroupClientState:
+        """The client as last saved or loaded in this transaction (lock it first)."""
+        return self._map.loaded(client_id) or GroupClientState(client_id=client_id)
+
     def save(self, client: GroupClientState) -> None:
         self._map.save(client.client_id, client)
 

@@ -17,7 +17,7 @@ not due, so a date run twice evaluates nobody the second time.
 from dataclasses import replace
 from datetime import date, datetime, time
 
-from services.tiering.domain.group import approval_in_force, effective_level, evaluate, quarter_end
+from services.tiering.domain.group import Evaluation, approval_in_force, effective_level, evaluate, quarter_end
 from services.tiering.domain.group_state import GroupClientState
 from services.tiering.domain.honorary import Application
 from services.tiering.mapping import group_level_decided
@@ -98,7 +98,7 @@ def settle(
 
 async def evaluate_client(
     uow: TieringUnitOfWork, stored: GroupClientState, *, as_of: date, trigger: str, occurred_at: datetime
-) -> tuple[GroupClientState, list[GroupLevelDecided]]:
+) -> tuple[GroupClientState, Evaluation, list[GroupLevelDecided]]:
     """Evaluate a locked, known client on `as_of`: store the evaluation, drop an approval expired by
     then (an approved level holds until the evaluation after its expiry), settle the level."""
     evaluation = evaluate(stored.facts, as_of=as_of, ruleset=uow.group_ruleset)
@@ -121,10 +121,12 @@ async def evaluate_client(
         uow, before=stored, after=updated, trigger=trigger, cause_id=cause, correlation_id=cause,
         occurred_at=occurred_at, effective_at=as_of,
     )
-    return updated, published
+    return uow.group_clients.loaded(stored.client_id), evaluation, published
 
 
-async def evaluate_on_demand(uow: TieringUnitOfWork, *, client_id: str, as_of: date, at: datetime) -> GroupClientState:
+async def evaluate_on_demand(
+    uow: TieringUnitOfWork, *, client_id: str, as_of: date, at: datetime
+) -> tuple[GroupClientState, Evaluation]:
     """`POST /v1/group-clients/{id}/evaluations`: refuses a client never seen, and a date before the
     client's last evaluation (the level never goes back to an older picture)."""
     await uow.group_clients.lock([client_id])
@@ -137,9 +139,11 @@ async def evaluate_on_demand(uow: TieringUnitOfWork, *, client_id: str, as_of: d
             "would go back in time",
             reason="before_last_evaluation",
         )
-    updated, published = await evaluate_client(uow, stored, as_of=as_of, trigger=ON_DEMAND, occurred_at=at)
+    updated, evaluation, published = await evaluate_client(
+        uow, stored, as_of=as_of, trigger=ON_DEMAND, occurred_at=at
+    )
     uow.publish(published)
-    return updated
+    return updated, evaluation
 
 
 async def quarter_end_evaluated(uow: TieringUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
@@ -155,7 +159,7 @@ async def quarter_end_evaluated(uow: TieringUnitOfWork, *, run: DailyRun, after:
         stored = await uow.group_clients.get(client_id)
         if not stored.known or (stored.evaluated_on is not None and stored.evaluated_on >= run.as_of):
             continue
-        _, published = await evaluate_client(
+        _, _, published = await evaluate_client(
             uow, stored, as_of=run.as_of, trigger=QUARTER_END, occurred_at=occurred_at
         )
         uow.publish(published)
