@@ -13,7 +13,8 @@ from the `GroupRuleset`. Invariants the tests hold us to:
 - Profit: loss ratio = incurred / earned over the last `quarters` periods reported that ended on or
   before `as_of`; no such period gives the table's `neutral` value. Periods whose earned premium sums
   to zero: no claims is neutral, claims against nothing fall in the last (worst) band.
-- The score is rounded half-up to 4 places; the level is the score's band (None: a regular client).
+- The coefficients and the score are written with 4 places (half-up; the tables' coefficients have
+  fewer, so only the score is ever rounded); the level is the score's band (None: a regular client).
 - Effective level: none without an in-force group policy; otherwise the higher of the evaluated
   level and an approved designation that has not expired (an approval lapses on its `expires_on`).
 """
@@ -144,6 +145,7 @@ def evaluate(facts: ClientFacts, *, as_of: date, ruleset: GroupRuleset) -> Evalu
     periods = recent_periods(facts.experience, as_of=as_of, quarters=ruleset.profit.quarters)
     ratio = loss_ratio(periods)
     profit = profit_coefficient(ratio, ruleset=ruleset)
+    scale, loyalty, profit = (figure.quantize(_PLACES, rounding=ROUND_HALF_UP) for figure in (scale, loyalty, profit))
     score = (scale * loyalty * profit).quantize(_PLACES, rounding=ROUND_HALF_UP)
     band = ruleset.level_for(score)
     inputs = Inputs(
@@ -167,8 +169,8 @@ def evaluate(facts: ClientFacts, *, as_of: date, ruleset: GroupRuleset) -> Evalu
         profit=profit,
         inputs=inputs,
         ruleset_version=ruleset.version,
-        reason=_reason(inputs, scale=scale, loyalty=loyalty, profit=profit, score=score, name=band.name,
-                       as_of=as_of, ruleset=ruleset),
+        reason=_reason(inputs, scale=scale, loyalty=loyalty, profit=profit, score=score,
+                       name=f"{band.level or 'regular client'} ({band.name})", as_of=as_of, ruleset=ruleset),
     )
 
 
