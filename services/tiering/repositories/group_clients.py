@@ -7,7 +7,7 @@ Evaluations are append-only rows: buffered, written in one statement at `flush`.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,11 +16,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.tiering.domain.group import Evaluation, ExperiencePeriod
+from services.tiering.domain.group import Evaluation, ExperiencePeriod, Inputs
 from services.tiering.domain.group_state import GroupClientState
 from services.tiering.tables import group_clients, group_evaluations
 from shared.identity_map import IdentityMap
 
+_INPUT_NAMES = tuple(f.name for f in fields(Inputs))
 _COLUMNS = tuple(column.name for column in group_clients.columns if column.server_default is None)
 if tuple(f.name for f in fields(GroupClientState)) != _COLUMNS:
     raise AssertionError("GroupClientState must name the columns of `group_clients`, in their order")
@@ -52,7 +53,8 @@ def _row_of(stored: GroupClientState) -> dict[str, Any]:
 
 def inputs_document(evaluation: Evaluation) -> dict[str, Any]:
     """An evaluation's inputs as stored and served: decimals as strings."""
-    return {name: _plain(value) for name, value in asdict(evaluation.inputs).items()}
+    inputs = evaluation.inputs
+    return {name: _plain(getattr(inputs, name)) for name in _INPUT_NAMES}
 
 
 def _plain(value: Any) -> Any:

@@ -97,7 +97,13 @@ def settle(
 
 
 async def evaluate_client(
-    uow: TieringUnitOfWork, stored: GroupClientState, *, as_of: date, trigger: str, occurred_at: datetime
+    uow: TieringUnitOfWork,
+    stored: GroupClientState,
+    *,
+    as_of: date,
+    trigger: str,
+    occurred_at: datetime,
+    correlation_id: str | None = None,
 ) -> tuple[GroupClientState, Evaluation, list[GroupLevelDecided]]:
     """Evaluate a locked, known client on `as_of`: store the evaluation, drop an approval expired by
     then (an approved level holds until the evaluation after its expiry), settle the level."""
@@ -116,10 +122,10 @@ async def evaluate_client(
         approved_expires_on=approval.expires_on if approval else None,
         approved_application=approval.application_id if approval else None,
     )
-    cause = derive_event_id("group_evaluation", trigger, as_of.isoformat(), stored.client_id, stored.revision)
+    cause = f"group_evaluation/{trigger}/{as_of.isoformat()}/{stored.client_id}/{stored.revision}"
     published = settle(
-        uow, before=stored, after=updated, trigger=trigger, cause_id=cause, correlation_id=cause,
-        occurred_at=occurred_at, effective_at=as_of,
+        uow, before=stored, after=updated, trigger=trigger, cause_id=cause,
+        correlation_id=correlation_id or derive_event_id(cause), occurred_at=occurred_at, effective_at=as_of,
     )
     return uow.group_clients.loaded(stored.client_id), evaluation, published
 
@@ -154,13 +160,14 @@ async def quarter_end_evaluated(uow: TieringUnitOfWork, *, run: DailyRun, after:
     due = await uow.group_clients.due_for_evaluation(as_of=run.as_of, after=after, limit=limit)
     await uow.group_clients.lock(due)
     occurred_at = datetime.combine(run.as_of, time.min, tzinfo=uow.group_ruleset.zone)
+    correlation_id = derive_event_id("group_quarter_end", run.as_of.isoformat())
     changed = 0
     for client_id in due:
         stored = await uow.group_clients.get(client_id)
         if not stored.known or (stored.evaluated_on is not None and stored.evaluated_on >= run.as_of):
             continue
         _, _, published = await evaluate_client(
-            uow, stored, as_of=run.as_of, trigger=QUARTER_END, occurred_at=occurred_at
+            uow, stored, as_of=run.as_of, trigger=QUARTER_END, occurred_at=occurred_at, correlation_id=correlation_id
         )
         uow.publish(published)
         changed += len(published)
