@@ -36,7 +36,7 @@ SELECT 'G' || lpad(n::text, 8, '0') AS policy_no,
        'K' || lpad((n % :clients)::text, 7, '0') AS client_id,
        (ARRAY['traditional', 'participating', 'universal'])[1 + n % 3] AS product_type,
        (ARRAY[1, 3, 5, 10])[1 + (n / 7) % 4] AS term_years,
-       round((1000 + (n * 7919) % 90000)::numeric, 2) AS annual_premium,
+       round((1000 + (n::bigint * 7919) % 90000)::numeric, 2) AS annual_premium,
        n % 17 <> 0 AS in_force
 FROM generate_series(1, :policies) AS n
 """
@@ -50,8 +50,8 @@ SELECT p.client_id, 1, 'B' || (abs(hashtext(p.client_id)) % 40)::text,
              WHEN term_years >= 5 THEN 1.0 WHEN term_years >= 3 THEN 0.6 ELSE 0.3 END ELSE 0 END)::numeric(18, 2),
        count(*) FILTER (WHERE in_force),
        jsonb_build_array(
-         jsonb_build_object('period_start', '2026-07-01', 'period_end', '2026-09-30',
-                            'earned_premium', '100000.00', 'incurred_claims', ((abs(hashtext(p.client_id)) % 150) * 1000)::text),
+         jsonb_build_object('period_start', '2026-07-01', 'period_end', '2026-09-30', 'earned_premium', '100000.00',
+                            'incurred_claims', ((abs(hashtext(p.client_id)) % 150) * 1000)::text),
          jsonb_build_object('period_start', '2026-04-01', 'period_end', '2026-06-30',
                             'earned_premium', '100000.00', 'incurred_claims', '50000.00')),
        1, abs(hashtext(p.client_id)) % 3, CASE WHEN abs(hashtext(p.client_id)) % 2 = 0 THEN 4.5 END,

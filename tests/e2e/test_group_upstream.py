@@ -114,6 +114,13 @@ def test_group_upstream_a_quarter_end_evaluation_moves_a_client(platform: Platfo
         levels = _levels(platform, client)
         return levels[-1] if levels and levels[-1]["evaluated_on"] == "2026-12-31" else None
 
+    def book_reached_tiering() -> dict[str, Any] | None:
+        answer = httpx.get(f"{platform.tiering}/v1/group-clients/{client}/evaluations", headers=_headers(), timeout=5)
+        body = answer.json()
+        return body if body["annual_standard_premium"] == "5200000.00" and body["experience_periods"] else None
+
+    held = eventually("the new book in tiering", book_reached_tiering, timeout_s=60)
+    assert (held["level"], held["evaluated_level"]) == ("level_3", "level_3"), "no move between evaluations"
     between = _levels(platform, client)
     assert all(level["level"] in (None, "level_3") for level in between), "no move between evaluations"
     moved = eventually("the quarter-end evaluation", quarter_end, timeout_s=60)

@@ -104,6 +104,12 @@ async def test_the_quarter_end_daily_run_evaluates_every_client_once_and_feedbac
         levels = await tiering.levels(client, count=2)
         return levels[-1] if levels[-1]["evaluated_on"] == "2026-12-31" else None
 
+    async def feedback_kept() -> dict[str, Any] | None:
+        answer = await tiering.client.get(f"/v1/group-clients/{client}/evaluations", headers=tiering.as_role("ops"))
+        body: dict[str, Any] = answer.json()
+        return body if body["verified_complaints"] == 3 else None
+
+    await eventually(feedback_kept, timeout_s=30, what="the feedback in tiering")
     decided = await eventually(moved, timeout_s=30, what="the quarter-end evaluation")
     assert (decided["level"], decided["trigger"]) == (None, "quarter_end"), "1.0 x (1.1 - 0.15) x 1.0 = 0.95"
     assert decided["coefficients"]["loyalty"] == "0.9500"

@@ -68,6 +68,22 @@ class EvaluationView(BaseModel):
     reason: str
 
 
+class ClientEvaluations(BaseModel):
+    """What tiering holds of a client now, and its evaluations, newest first."""
+
+    client_id: str
+    level: str | None
+    evaluated_level: str | None
+    approved_level: str | None
+    approved_expires_on: date | None
+    annual_standard_premium: str
+    in_force_policies: int
+    experience_periods: int
+    verified_complaints: int
+    survey_average: str | None
+    evaluations: list[dict[str, Any]]
+
+
 class DecisionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -91,6 +107,36 @@ async def evaluate(client_id: str, body: EvaluationRequest, _: Ops, transactions
     async with transactions.begin() as uow:
         client, evaluation = await evaluate_on_demand(uow, client_id=client_id, as_of=body.as_of, at=now())
     return _evaluation_view(client, evaluation)
+
+
+@router.get("/group-clients/{client_id}/evaluations", responses=_REFUSALS)
+async def evaluations(
+    client_id: str, _: Ops, transactions: Transactions, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> ClientEvaluations:
+    """The client's level, the facts the next evaluation will read, and its evaluations (newest first)."""
+    async with transactions.read() as uow:
+        client = await uow.group_clients.find(client_id)
+        if client is None or not client.known:
+            raise NotFound(f"group client {client_id} is unknown", reason="unknown_client")
+        stored = await uow.group_clients.evaluations_of(client_id, limit=limit)
+    return ClientEvaluations(
+        client_id=client_id,
+        level=client.level,
+        evaluated_level=client.evaluated_level,
+        approved_level=client.approved_level,
+        approved_expires_on=client.approved_expires_on,
+        annual_standard_premium=f"{client.annual_standard_premium:.2f}",
+        in_force_policies=client.in_force_policies,
+        experience_periods=len(client.experience),
+        verified_complaints=client.verified_complaints,
+        survey_average=str(client.survey_average) if client.survey_average is not None else None,
+        evaluations=[
+            {**row, "score": str(row["score"]), "scale": str(row["scale"]), "loyalty": str(row["loyalty"]),
+             "profit": str(row["profit"]), "decided_at": row["decided_at"].isoformat(),
+             "evaluated_on": row["evaluated_on"].isoformat()}
+            for row in stored
+        ],
+    )
 
 
 @router.post("/group-designations", status_code=status.HTTP_201_CREATED, responses=_REFUSALS)
