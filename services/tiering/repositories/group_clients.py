@@ -4,16 +4,21 @@ A client is changed only under its advisory lock ("tiering-group-client", `lock`
 the handlers of `GroupClientScored` and `GroupFeedbackReported`, an on-demand evaluation, a
 designation's approval and the quarter-end evaluation all take it first, then read the client.
 Evaluations are append-only rows: buffered, written in one statement at `flush`.
+
+The quarter-end evaluation changes only what was decided (the evaluation's columns, the level, the
+reason, the revision) of thousands of clients per transaction: such a save is written by one
+`UPDATE ... FROM unnest(...)` of those columns at `flush`, not by the upsert of whole rows (with their
+experience as JSON) that any other change takes; what a later read in the transaction sees is the same.
 """
 
+import json
 from collections.abc import Iterable, Mapping
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tiering.domain.group import Evaluation, ExperiencePeriod, Inputs
@@ -25,6 +30,41 @@ _INPUT_NAMES = tuple(f.name for f in fields(Inputs))
 _COLUMNS = tuple(column.name for column in group_clients.columns if column.server_default is None)
 if tuple(f.name for f in fields(GroupClientState)) != _COLUMNS:
     raise AssertionError("GroupClientState must name the columns of `group_clients`, in their order")
+
+
+_DECIDED = (
+    "evaluated_level", "score", "scale", "loyalty", "profit", "evaluated_on", "approved_level", "approved_expires_on",
+    "approved_application", "level", "reason", "revision",
+)
+_DECIDED_TYPES = (
+    "varchar", "numeric", "numeric", "numeric", "numeric", "date", "varchar", "date", "varchar", "varchar", "text",
+    "integer",
+)
+_UPDATE_DECIDED = text(
+    "UPDATE group_clients AS c SET "
+    + ", ".join(f"{name} = u.{name}" for name in _DECIDED)
+    + ", updated_at = now() FROM unnest(CAST(:client_id AS varchar[]), "
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_DECIDED, _DECIDED_TYPES, strict=True))
+    + f") AS u(client_id, {', '.join(_DECIDED)}) WHERE c.client_id = u.client_id"
+)
+_EVALUATION_COLUMNS = (
+    "client_id", "evaluated_on", "trigger", "level", "score", "scale", "loyalty", "profit", "inputs",
+    "ruleset_version", "reason",
+)
+_EVALUATION_TYPES = (
+    "varchar", "date", "varchar", "varchar", "numeric", "numeric", "numeric", "numeric", "text", "varchar", "text",
+)
+_INSERT_EVALUATIONS = text(
+    f"INSERT INTO group_evaluations ({', '.join(_EVALUATION_COLUMNS)}) SELECT "
+    + ", ".join("inputs::jsonb" if name == "inputs" else name for name in _EVALUATION_COLUMNS)
+    + " FROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in zip(_EVALUATION_COLUMNS, _EVALUATION_TYPES, strict=True))
+    + f") WITH ORDINALITY AS u({', '.join(_EVALUATION_COLUMNS)}, position) ORDER BY position"
+)
+
+
+def _only_decided_changed(before: GroupClientState, after: GroupClientState) -> bool:
+    return replace(after, **{name: getattr(before, name) for name in _DECIDED}) == before
 
 
 def _period_of(document: Mapping[str, Any]) -> ExperiencePeriod:
@@ -73,23 +113,33 @@ class GroupClientRepository:
             row_of=_row_of,
         )
         self._evaluations: list[dict[str, Any]] = []
+        self._decided: dict[str, GroupClientState] = {}
+        """Clients whose save changed only what was decided: written by `_UPDATE_DECIDED`."""
 
     async def lock(self, client_ids: Iterable[str]) -> None:
         await self._map.lock(client_ids)
 
     async def get(self, client_id: str) -> GroupClientState:
         """The client as stored; one never seen starts empty (not `known`)."""
-        return await self._map.get(client_id) or GroupClientState(client_id=client_id)
+        return await self.find(client_id) or GroupClientState(client_id=client_id)
 
     async def find(self, client_id: str) -> GroupClientState | None:
         """For reads: the client, or None if never seen."""
-        return await self._map.get(client_id)
+        return self._decided.get(client_id) or await self._map.get(client_id)
 
     def loaded(self, client_id: str) -> GroupClientState:
         """The client as last saved or loaded in this transaction (lock it first)."""
-        return self._map.loaded(client_id) or GroupClientState(client_id=client_id)
+        return self._decided.get(client_id) or self._map.loaded(client_id) or GroupClientState(client_id=client_id)
 
     def save(self, client: GroupClientState) -> None:
+        """The caller holds the client's lock."""
+        if not self._map.is_locked(client.client_id):
+            raise RuntimeError(f"saving group client {client.client_id} without holding its lock")
+        stored = self._map.loaded(client.client_id)
+        if client.client_id not in self._decided and stored is not None and _only_decided_changed(stored, client):
+            self._decided[client.client_id] = client
+            return
+        self._decided.pop(client.client_id, None)
         self._map.save(client.client_id, client)
 
     def record_evaluation(self, evaluation: Evaluation, *, trigger: str) -> None:
@@ -111,9 +161,16 @@ class GroupClientRepository:
 
     async def flush(self) -> None:
         await self._map.flush()
+        if self._decided:
+            decided, self._decided = list(self._decided.values()), {}
+            columns = {"client_id": [client.client_id for client in decided]}
+            columns |= {name: [getattr(client, name) for client in decided] for name in _DECIDED}
+            await self._connection.execute(_UPDATE_DECIDED, columns)
         if self._evaluations:
             rows, self._evaluations = self._evaluations, []
-            await self._connection.execute(insert(group_evaluations), rows)
+            values = {name: [row[name] for row in rows] for name in _EVALUATION_COLUMNS}
+            values["inputs"] = [json.dumps(inputs) for inputs in values["inputs"]]
+            await self._connection.execute(_INSERT_EVALUATIONS, values)
 
     async def due_for_evaluation(self, *, as_of: date, after: str, limit: int) -> list[str]:
         """Known clients not evaluated on or after `as_of`, in client-id order after `after` (not locked)."""
