@@ -168,7 +168,13 @@ def test_group_upstream_group_policies_never_touch_the_individual_program(platfo
     before = eventually("the individual customer's tier", shown)
     group = group_policy_event(policy_no=f"G{customer}", client_id=customer, modal_premium="9000000.00")
     _send(platform, POLICY_EVENTS, (group["policy"]["policy_no"], group))
-    _level_where(platform, customer, level=None)  # the group book was scored and reached tiering
+
+    def group_book_in_tiering() -> dict[str, Any] | None:
+        answer = httpx.get(f"{platform.tiering}/v1/group-clients/{customer}/evaluations", headers=_headers(), timeout=5)
+        return answer.json() if answer.status_code == 200 else None
+
+    book = eventually("the holder's group book in tiering", group_book_in_tiering, timeout_s=60)
+    assert (book["annual_standard_premium"], book["level"]) == ("9000000.00", None)
 
     points = httpx.get(f"{platform.scoring}/v1/customers/{customer}/points", headers=_headers(), timeout=5).json()
     assert points["points"] == "36000.00"
