@@ -35,19 +35,27 @@ scram_user vip-pas "$VIP_KAFKA_PAS_PASSWORD"
 scram_user vip-crm "$VIP_KAFKA_CRM_PASSWORD"
 scram_user vip-hr "$VIP_KAFKA_HR_PASSWORD"
 
-# scoring: policy events in, customer scores out.
+# scoring: policy events and the CRM's group client events in, customer scores and group clients out.
 allow vip-scoring Read topic pas.policy-events
+allow vip-scoring Read topic crm.customer-events
 allow vip-scoring Read group vip-scoring
 allow vip-scoring Write topic vip.customer-scores.v1
+allow vip-scoring Write topic vip.group-clients.v1
 allow vip-scoring Write topic pas.policy-events.dlq
+allow vip-scoring Write topic crm.customer-events.dlq
 
-# tiering: scores and customer events in, tier decisions out.
+# tiering: scores, customer events, group clients and group feedback in; tier decisions and group levels out.
 allow vip-tiering Read topic vip.customer-scores.v1
 allow vip-tiering Read topic crm.customer-events
+allow vip-tiering Read topic vip.group-clients.v1
+allow vip-tiering Read topic vip.group-feedback.v1
 allow vip-tiering Read group vip-tiering
 allow vip-tiering Write topic vip.tier-decisions.v1
+allow vip-tiering Write topic vip.group-levels.v1
 allow vip-tiering Write topic vip.customer-scores.v1.dlq
 allow vip-tiering Write topic crm.customer-events.dlq
+allow vip-tiering Write topic vip.group-clients.v1.dlq
+allow vip-tiering Write topic vip.group-feedback.v1.dlq
 
 # assignment: tier decisions and agent events in, representatives out.
 allow vip-assignment Read topic vip.tier-decisions.v1
@@ -66,7 +74,8 @@ allow vip-entitlements Write topic vip.representatives.v1.dlq
 
 # The one-shot `topics` container: creates every topic and its dead-letter topic (shared/topics.py).
 for topic in pas.policy-events hr.agent-events crm.customer-events \
-             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1; do
+             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1 \
+             vip.group-clients.v1 vip.group-levels.v1 vip.account-managers.v1 vip.group-feedback.v1; do
   allow vip-topics Create topic "$topic"
   allow vip-topics Describe topic "$topic"
   allow vip-topics Create topic "$topic.dlq"
@@ -75,7 +84,8 @@ done
 
 # The ops dashboard reads the latest dead letters (no consumer group).
 for topic in pas.policy-events hr.agent-events crm.customer-events \
-             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1; do
+             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1 \
+             vip.group-clients.v1 vip.group-levels.v1 vip.account-managers.v1 vip.group-feedback.v1; do
   allow vip-dashboard Read topic "$topic.dlq"
 done
 

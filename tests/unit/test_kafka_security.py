@@ -25,6 +25,9 @@ from shared.topics import (
     AGENT_EVENTS,
     CUSTOMER_EVENTS,
     CUSTOMER_SCORES,
+    GROUP_CLIENTS,
+    GROUP_FEEDBACK,
+    GROUP_LEVELS,
     POLICY_EVENTS,
     REPRESENTATIVES,
     TIER_DECISIONS,
@@ -38,14 +41,14 @@ SECURITY_KEYS = {"security_protocol", "sasl_mechanism", "sasl_plain_username", "
 
 # What each service reads and writes (docs/architecture.md); dead letters go to `<consumed>.dlq`.
 CONSUMES = {
-    "scoring": {POLICY_EVENTS},
-    "tiering": {CUSTOMER_SCORES, CUSTOMER_EVENTS},
+    "scoring": {POLICY_EVENTS, CUSTOMER_EVENTS},
+    "tiering": {CUSTOMER_SCORES, CUSTOMER_EVENTS, GROUP_CLIENTS, GROUP_FEEDBACK},
     "assignment": {TIER_DECISIONS, AGENT_EVENTS},
     "entitlements": {TIER_DECISIONS, REPRESENTATIVES},
 }
 PUBLISHES = {
-    "scoring": {CUSTOMER_SCORES},
-    "tiering": {TIER_DECISIONS},
+    "scoring": {CUSTOMER_SCORES, GROUP_CLIENTS},
+    "tiering": {TIER_DECISIONS, GROUP_LEVELS},
     "assignment": {REPRESENTATIVES},
     "entitlements": set(),
 }
