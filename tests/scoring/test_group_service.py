@@ -70,3 +70,21 @@ async def test_a_group_policy_leaves_the_holders_individual_points_alone(
 
     assert [Decimal(body["points"]) for body in scores] == [Decimal("36000.00")] * 2
     assert scores[0]["standard_premium"] == scores[1]["standard_premium"]
+
+
+async def test_a_negative_amount_in_an_experience_report_is_dead_lettered_with_the_reason(
+    database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]
+) -> None:
+    settings = _settings(database_url, bootstrap_servers, api_tokens)
+    client = fresh_id("K")
+    negative = group_experience_reported(client_id=client, earned_premium="-5.00")
+    async with running(create_app(settings), port=settings.http_port):
+        await publish(bootstrap_servers, CUSTOMER_EVENTS, [(client, negative)])
+
+        async def dead() -> list[Any] | None:
+            records = await read_topic(bootstrap_servers, f"{CUSTOMER_EVENTS}.dlq", expect=10_000, timeout_s=1)
+            mine = [r for r in records if r.key == client.encode() and r.headers["dlq.service"] == b"scoring"]
+            return mine or None
+
+        [record] = await eventually(dead, timeout_s=30, what="the dead letter")
+    assert "earned_premium" in record.headers["dlq.reason"].decode()

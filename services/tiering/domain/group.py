@@ -19,11 +19,12 @@ from the `GroupRuleset`. Invariants the tests hold us to:
   level and an approved designation that has not expired (an approval lapses on its `expires_on`).
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from shared.group_ruleset import GroupRuleset, band_for
+from shared.group_ruleset import Band, GroupRuleset, LevelBand
 
 _PLACES = Decimal("0.0001")
 
@@ -93,8 +94,35 @@ def whole_years(since: date | None, *, as_of: date) -> int:
     return years - 1 if (as_of.month, as_of.day) < anniversary else years
 
 
+def _coefficient_of(bands: tuple[Band, ...], figure: Decimal) -> Decimal:
+    """The coefficient of the band holding `figure` (as `shared.group_ruleset.band_for`), by bisection
+    over the bands' lower bounds: the quarter-end evaluation looks up three tables per client."""
+    _, lowers, coefficients = _TABLES.get(id(bands)) or _table(bands)
+    return coefficients[bisect_right(lowers, figure) - 1]
+
+
+_TABLES: dict[int, tuple[tuple[Band, ...], list[Decimal], list[Decimal]]] = {}
+"""Lookup tables by the id of the bands they were built from; each keeps its bands alive, so an id is
+never reused for other bands while cached (rulesets are loaded once per process)."""
+
+
+def _table(bands: tuple[Band, ...]) -> tuple[tuple[Band, ...], list[Decimal], list[Decimal]]:
+    table = (bands, [band.lower for band in bands], [band.coefficient for band in bands])
+    _TABLES[id(bands)] = table
+    return table
+
+
+_LEVELS: dict[int, tuple[tuple[LevelBand, ...], list[Decimal]]] = {}
+
+
+def _level_band(levels: tuple[LevelBand, ...], score: Decimal) -> LevelBand:
+    """`GroupRuleset.level_for`, by bisection (cached as `_TABLES`)."""
+    bands, lowers = _LEVELS.setdefault(id(levels), (levels, [band.lower for band in levels]))
+    return bands[bisect_right(lowers, score) - 1]
+
+
 def scale_coefficient(premium: Decimal, *, ruleset: GroupRuleset) -> Decimal:
-    return band_for(ruleset.scale.bands, max(premium, Decimal(0))).coefficient
+    return _coefficient_of(ruleset.scale.bands, max(premium, Decimal(0)))
 
 
 def loyalty_coefficient(
@@ -102,7 +130,7 @@ def loyalty_coefficient(
 ) -> tuple[Decimal, Decimal]:
     """(the adjusted and bounded coefficient, the table's base for `years`)."""
     table = ruleset.loyalty
-    base = band_for(table.bands, Decimal(years)).coefficient
+    base = _coefficient_of(table.bands, Decimal(years))
     adjusted = base - table.complaint_step * complaints
     if survey_average is not None and survey_average >= table.survey_level:
         adjusted += table.survey_step
@@ -133,7 +161,7 @@ def profit_coefficient(ratio: Decimal | None, *, ruleset: GroupRuleset) -> Decim
         return ruleset.profit.neutral
     if ratio.is_infinite():
         return ruleset.profit.bands[-1].coefficient
-    return band_for(ruleset.profit.bands, ratio).coefficient
+    return _coefficient_of(ruleset.profit.bands, ratio)
 
 
 def evaluate(facts: ClientFacts, *, as_of: date, ruleset: GroupRuleset) -> Evaluation:
@@ -147,7 +175,7 @@ def evaluate(facts: ClientFacts, *, as_of: date, ruleset: GroupRuleset) -> Evalu
     profit = profit_coefficient(ratio, ruleset=ruleset)
     scale, loyalty, profit = (figure.quantize(_PLACES, rounding=ROUND_HALF_UP) for figure in (scale, loyalty, profit))
     score = (scale * loyalty * profit).quantize(_PLACES, rounding=ROUND_HALF_UP)
-    band = ruleset.level_for(score)
+    band = _level_band(ruleset.levels, score)
     inputs = Inputs(
         annual_standard_premium=facts.annual_standard_premium,
         years_as_client=years,

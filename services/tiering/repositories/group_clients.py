@@ -13,7 +13,7 @@ experience as JSON) that any other change takes; what a later read in the transa
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,7 @@ _DECIDED = (
     "evaluated_level", "score", "scale", "loyalty", "profit", "evaluated_on", "approved_level", "approved_expires_on",
     "approved_application", "level", "reason", "revision",
 )
+_KEPT = tuple(f.name for f in fields(GroupClientState) if f.name not in _DECIDED)
 _DECIDED_TYPES = (
     "varchar", "numeric", "numeric", "numeric", "numeric", "date", "varchar", "date", "varchar", "varchar", "text",
     "integer",
@@ -64,7 +65,7 @@ _INSERT_EVALUATIONS = text(
 
 
 def _only_decided_changed(before: GroupClientState, after: GroupClientState) -> bool:
-    return replace(after, **{name: getattr(before, name) for name in _DECIDED}) == before
+    return all(getattr(before, name) == getattr(after, name) for name in _KEPT)
 
 
 def _period_of(document: Mapping[str, Any]) -> ExperiencePeriod:
