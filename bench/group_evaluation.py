@@ -84,7 +84,7 @@ async def main(clients: int, batch_size: int, postgres: EmbeddedPostgres) -> Non
 
     started = time.perf_counter()
     async with engine.connect() as connection:
-        rows = (await connection.execute(text("SELECT * FROM group_clients ORDER BY client_id"))).all()
+        rows = len((await connection.execute(text("SELECT * FROM group_clients ORDER BY client_id"))).all())
     floor = time.perf_counter() - started
 
     run = DailyRun(as_of=QUARTER_END, started_at=datetime.now(UTC), run_by="bench")
@@ -100,7 +100,7 @@ async def main(clients: int, batch_size: int, postgres: EmbeddedPostgres) -> Non
         )).all()
     await engine.dispose()
     print(f"evaluations={evaluations} published={outbox} changed={changed} levels={dict(levels)}")
-    print(f"plain_select_s={floor:.2f} rows={len(rows)}")
+    print(f"plain_select_s={floor:.2f} rows={rows}")
     print(f"quarter_end_evaluation_s={elapsed:.2f} clients_per_s={clients / elapsed:.0f} chunk={batch_size}")
 
 
