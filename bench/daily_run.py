@@ -86,12 +86,17 @@ async def run(database_url: str) -> None:
     from services.scoring.workflows import DAILY_RUN_STEPS, finish
     from shared.daily_run import DailyRun, drive_daily_run
     from shared.db import Transactions, create_engine
+    from shared.group_ruleset import load_group_ruleset
     from shared.ruleset import load_ruleset
 
     settings = ScoringSettings(database_url=database_url)
     transactions = Transactions(
         engine=create_engine(settings=settings),
-        make_unit_of_work=partial(ScoringUnitOfWork, ruleset=load_ruleset(settings.ruleset_path)),
+        make_unit_of_work=partial(
+            ScoringUnitOfWork,
+            ruleset=load_ruleset(settings.ruleset_path),
+            group_ruleset=load_group_ruleset(settings.group_ruleset_path),
+        ),
     )
     started = time.perf_counter()
     steps = await drive_daily_run(

@@ -20,6 +20,7 @@ from services.scoring.main import MIGRATIONS_DIR
 from services.scoring.repositories import ScoringUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.inbound import POLICY_EVENT_ADAPTER
+from shared.group_ruleset import load_group_ruleset
 from shared.migrations import upgrade_to_head
 from shared.processing import Incoming
 from shared.ruleset import load_ruleset
@@ -31,7 +32,9 @@ async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None
     settings = ScoringSettings(database_url=postgres.database_url("bench_scoring"))
     ruleset = load_ruleset(settings.ruleset_path)
     transactions = Transactions(
-        engine=create_engine(settings=settings), make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset)
+        engine=create_engine(settings=settings), make_unit_of_work=partial(
+            ScoringUnitOfWork, ruleset=ruleset, group_ruleset=load_group_ruleset(settings.group_ruleset_path)
+        )
     )
     await upgrade_to_head(engine=transactions.engine, migrations_dir=MIGRATIONS_DIR)
     handlers = consumers.routes()[0].handlers

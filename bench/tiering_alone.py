@@ -22,6 +22,7 @@ from services.tiering.main import MIGRATIONS_DIR
 from services.tiering.repositories import TieringUnitOfWork
 from shared.db import Transactions, create_engine
 from shared.events.internal import CUSTOMER_SCORED_ADAPTER, CustomerScored, PolicyContribution
+from shared.group_ruleset import load_group_ruleset
 from shared.migrations import upgrade_to_head
 from shared.processing import Incoming
 from shared.ruleset import load_ruleset
@@ -95,7 +96,10 @@ async def main(events: int, batch_size: int, postgres: EmbeddedPostgres) -> None
     settings = TieringSettings(database_url=postgres.database_url("bench_tiering"))
     ruleset = load_ruleset(settings.ruleset_path)
     transactions = Transactions(
-        engine=create_engine(settings=settings), make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset)
+        engine=create_engine(settings=settings),
+        make_unit_of_work=partial(
+            TieringUnitOfWork, ruleset=ruleset, group_ruleset=load_group_ruleset(settings.group_ruleset_path)
+        ),
     )
     await upgrade_to_head(engine=transactions.engine, migrations_dir=MIGRATIONS_DIR)
     handlers = consumers.routes()[0].handlers

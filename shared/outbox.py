@@ -8,6 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.events.group import GroupEvent
 from shared.events.internal import InternalEvent
 
+"""What a service publishes: the individual program's events (keyed by customer) or the group
+program's (keyed by client); both carry `topic`, `key`, `event_id`, `correlation_id`."""
+
 # Arrays with ORDINALITY keep the rows in the order given, so `id` order is write order.
 _APPEND = text(
     "INSERT INTO outbox (topic, key, event_id, event_type, correlation_id, payload) "

@@ -35,27 +35,25 @@ scram_user vip-pas "$VIP_KAFKA_PAS_PASSWORD"
 scram_user vip-crm "$VIP_KAFKA_CRM_PASSWORD"
 scram_user vip-hr "$VIP_KAFKA_HR_PASSWORD"
 
-# scoring: policy events in, customer scores out.
+# scoring: policy events and the CRM's group client events in, customer scores and group clients out.
 allow vip-scoring Read topic pas.policy-events
+allow vip-scoring Read topic crm.customer-events
 allow vip-scoring Read group vip-scoring
 allow vip-scoring Write topic vip.customer-scores.v1
-allow vip-scoring Write topic pas.policy-events.dlq
-# ... and the group program: group clients' profiles and experience in, group clients out.
-allow vip-scoring Read topic crm.customer-events
-allow vip-scoring Write topic crm.customer-events.dlq
 allow vip-scoring Write topic vip.group-clients.v1
+allow vip-scoring Write topic pas.policy-events.dlq
+allow vip-scoring Write topic crm.customer-events.dlq
 
-# tiering: scores and customer events in, tier decisions out.
+# tiering: scores, customer events, group clients and group feedback in; tier decisions and group levels out.
 allow vip-tiering Read topic vip.customer-scores.v1
 allow vip-tiering Read topic crm.customer-events
-allow vip-tiering Read group vip-tiering
-allow vip-tiering Write topic vip.tier-decisions.v1
-allow vip-tiering Write topic vip.customer-scores.v1.dlq
-allow vip-tiering Write topic crm.customer-events.dlq
-# ... and the group program: clients and feedback in, group levels out.
 allow vip-tiering Read topic vip.group-clients.v1
 allow vip-tiering Read topic vip.group-feedback.v1
+allow vip-tiering Read group vip-tiering
+allow vip-tiering Write topic vip.tier-decisions.v1
 allow vip-tiering Write topic vip.group-levels.v1
+allow vip-tiering Write topic vip.customer-scores.v1.dlq
+allow vip-tiering Write topic crm.customer-events.dlq
 allow vip-tiering Write topic vip.group-clients.v1.dlq
 allow vip-tiering Write topic vip.group-feedback.v1.dlq
 

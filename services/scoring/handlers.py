@@ -1,4 +1,6 @@
-"""Scoring's handlers: a policy changed, so its holders' points are recomputed from full state.
+"""Scoring's handlers: a policy changed, so its holders' points are recomputed from full state; a
+group-channel policy also re-scores its holder's group book, and the CRM's group client events
+describe a group client and its claims experience (rules.md section 9).
 
 Every policy event carries the policy's whole state after the change, so one handler serves all 22
 event types; the event type is kept as the trigger for explanations and reports. Payouts (annuity,
@@ -18,20 +20,22 @@ order (`domain.cutover`).
 """
 
 import logging
+from datetime import date, datetime
 
 from services.scoring.domain.customers import scoring_date
 from services.scoring.domain.cutover import customers_to_rescore, version_before_cutover
 from services.scoring.domain.policies import is_stale
-from services.scoring.mapping import cause_of, change_of
+from services.scoring.mapping import cause_of, change_of, inbound_cause, profile_document, reported_experience_of
 from services.scoring.repositories import ScoringUnitOfWork
-from services.scoring.workflows import rescore
-from shared.events.inbound import PolicyChanged
-from shared.events.internal import InternalEvent
+from services.scoring.workflows import rescore, rescore_group_client
+from shared.db import Publishable
+from shared.events.inbound import GroupClientUpserted, GroupExperienceReported, PolicyChanged
+from shared.events.values import Channel
 
 log = logging.getLogger(__name__)
 
 
-async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> list[InternalEvent]:
+async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> list[Publishable]:
     change = change_of(event)
     policy = change.policy
     await uow.policies.lock([policy.policy_no])
@@ -55,7 +59,9 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
         )
         if not affected:
             return []
+    group_clients = affected if Channel.GROUP in (policy.channel, stored.channel if stored else None) else []
     await uow.customers.lock(affected)
+    await uow.group_clients.lock(group_clients)
     await uow.policies.load_held_by(affected)
     if not stale:
         uow.policies.save_policy(policy, event_type=change.event_type, before_cutover=before_cutover)
@@ -63,4 +69,45 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
         uow.policies.save_before_cutover(before_cutover)
     day = scoring_date(change.occurred_at.astimezone(uow.ruleset.zone).date(), await uow.daily_runs.latest())
     cause = cause_of(change)
-    return [await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id in affected]
+    published: list[Publishable] = [
+        await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id in affected
+    ]
+    for client_id in group_clients:
+        scored = await rescore_group_client(uow, client_id, as_of=day, cause=cause)
+        published.extend([scored] if scored is not None else [])
+    return published
+
+
+async def on_group_client_upserted(event: GroupClientUpserted, uow: ScoringUnitOfWork) -> list[Publishable]:
+    """The CRM describes a client: it is known from now on, with any experience already reported."""
+    client_id = event.client.client_id
+    await uow.group_clients.lock([client_id])
+    scored = await rescore_group_client(
+        uow,
+        client_id,
+        as_of=_local_date(event.occurred_at, uow),
+        cause=inbound_cause(event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at),
+        profile=profile_document(event),
+    )
+    return [scored] if scored is not None else []
+
+
+async def on_group_experience_reported(event: GroupExperienceReported, uow: ScoringUnitOfWork) -> list[Publishable]:
+    """A period's claims experience: kept; a known client is re-published with it, an unknown one later."""
+    await uow.group_clients.lock([event.client_id])
+    uow.group_clients.report_experience(
+        event.client_id, reported_experience_of(event), event_id=event.event_id, reported_at=event.occurred_at
+    )
+    scored = await rescore_group_client(
+        uow,
+        event.client_id,
+        as_of=_local_date(event.occurred_at, uow),
+        cause=inbound_cause(event_id=event.event_id, event_type=event.event_type, occurred_at=event.occurred_at),
+    )
+    if scored is None:
+        log.info("experience for group client %s kept until the client is known", event.client_id)
+    return [scored] if scored is not None else []
+
+
+def _local_date(at: datetime, uow: ScoringUnitOfWork) -> date:
+    return at.astimezone(uow.group_ruleset.zone).date()

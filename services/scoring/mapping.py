@@ -13,10 +13,12 @@ from datetime import date, datetime
 from typing import Any
 
 from services.scoring.domain.customers import DAILY_RUN_TRIGGER, Cause, CustomerScore
+from services.scoring.domain.group import GroupBook, ReportedExperience
 from services.scoring.domain.points import PolicyScore
 from services.scoring.domain.policies import Policy, PolicyChange
+from shared.events.group import Experience, GroupClientProfile, GroupClientScored
 from shared.events.ids import derive_event_id
-from shared.events.inbound import PolicyChanged, PolicyState
+from shared.events.inbound import GroupClientUpserted, GroupExperienceReported, PolicyChanged, PolicyState
 from shared.events.internal import CustomerScored, PolicyContribution
 
 
@@ -153,5 +155,61 @@ def customer_scored(
                 explanation=policy.explanation,
             )
             for policy in score.policies
+        ),
+    )
+
+
+# --- the group program (rules.md section 9) -----------------------------------------------------------
+
+
+def reported_experience_of(event: GroupExperienceReported) -> ReportedExperience:
+    return ReportedExperience(
+        period_start=event.period_start,
+        period_end=event.period_end,
+        earned_premium=event.earned_premium,
+        incurred_claims=event.incurred_claims,
+    )
+
+
+def profile_document(event: GroupClientUpserted) -> dict[str, Any]:
+    """`group_clients.profile`: the profile exactly as the CRM event carried it."""
+    return event.client.model_dump(mode="json")
+
+
+def inbound_cause(*, event_id: str, event_type: str, occurred_at: datetime) -> Cause:
+    return Cause(cause_id=event_id, correlation_id=event_id, trigger=event_type, occurred_at=occurred_at)
+
+
+def group_client_scored(
+    *,
+    client_id: str,
+    revision: int,
+    profile: Mapping[str, Any] | None,
+    book: GroupBook,
+    experience: tuple[ReportedExperience, ...],
+    cause: Cause,
+    as_of: date,
+    ruleset_version: str,
+) -> GroupClientScored:
+    return GroupClientScored(
+        event_id=derive_event_id(cause.cause_id, "group_client_scored", client_id, revision),
+        occurred_at=cause.occurred_at,
+        correlation_id=cause.correlation_id,
+        client_id=client_id,
+        revision=revision,
+        as_of=as_of,
+        trigger=cause.trigger,
+        ruleset_version=ruleset_version,
+        profile=GroupClientProfile.model_validate(profile) if profile is not None else None,
+        annual_standard_premium=book.annual_standard_premium,
+        in_force_policies=book.in_force_policies,
+        experience=tuple(
+            Experience(
+                period_start=period.period_start,
+                period_end=period.period_end,
+                earned_premium=period.earned_premium,
+                incurred_claims=period.incurred_claims,
+            )
+            for period in experience
         ),
     )

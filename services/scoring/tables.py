@@ -64,3 +64,31 @@ daily_runs = Table(
     Column("runs", Integer, nullable=False, comment="how many times the date was run"),
     Column("ran_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# --- the group program (rules.md section 9) -----------------------------------------------------------
+
+group_clients = Table(
+    "group_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True, comment="the holder id of its group policies"),
+    Column("revision", Integer, nullable=False, comment="rises with every GroupClientScored published"),
+    Column("profile", JSONB, comment="GroupClientProfile as the CRM last described it; null until then"),
+    Column("annual_standard_premium", Numeric(18, 2), nullable=False),
+    Column("in_force_policies", Integer, nullable=False),
+    Column("scored_as_of", Date, nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("ruleset_version", String(64), nullable=False, comment="the group ruleset's"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+group_experience = Table(
+    "group_experience",
+    metadata,
+    Column("client_id", String(64), primary_key=True, comment="kept even before the client is known"),
+    Column("period_start", Date, primary_key=True),
+    Column("period_end", Date, primary_key=True),
+    Column("earned_premium", Numeric(18, 2), nullable=False),
+    Column("incurred_claims", Numeric(18, 2), nullable=False),
+    Column("event_id", String(64), nullable=False, comment="the report that set these figures"),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+)

@@ -11,15 +11,19 @@ changes nothing. `finish` records the run: events arriving later never score bef
 """
 
 from datetime import date
+from typing import Any
 
 from services.scoring.domain.customers import Cause, CustomerScore, score_customer, scoring_date
 from services.scoring.domain.cutover import legacy_standard_premium_before_cutover
+from services.scoring.domain.group import group_book
 from services.scoring.domain.points import score_policy
-from services.scoring.mapping import customer_scored, daily_run_cause
+from services.scoring.mapping import customer_scored, daily_run_cause, group_client_scored
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.repositories.customers import StoredCustomer
 from shared.daily_run import ChunkDone, DailyRun, DailyRunStep
+from shared.events.group import GroupClientScored
 from shared.events.internal import CustomerScored
+from shared.events.values import Channel
 from shared.refusals import NotFound
 
 
@@ -93,3 +97,42 @@ async def preview_points(uow: ScoringUnitOfWork, customer_id: str, *, as_of: dat
     if not score.policies and await uow.customers.get(customer_id) is None:
         raise NotFound(f"customer {customer_id} is unknown", reason="unknown_customer")
     return score
+
+
+async def rescore_group_client(
+    uow: ScoringUnitOfWork, client_id: str, *, as_of: date, cause: Cause, profile: dict[str, Any] | None = None
+) -> GroupClientScored | None:
+    """Re-score a group client from its group policies held now and its reported experience; store it
+    and build the event that publishes it (full state, the next revision).
+
+    The caller holds the client's lock (`uow.group_clients.lock`). A client is known once the CRM
+    described it (`profile`) or it holds a group policy; until then nothing is stored or published
+    (None), and experience reported for it waits (rules.md section 9, interpretation in the README).
+    """
+    previous = await uow.group_clients.get(client_id)
+    held = await uow.policies.held_by(client_id)
+    known_profile = profile if profile is not None else (previous.profile if previous else None)
+    if previous is None and known_profile is None and not any(policy.channel is Channel.GROUP for policy in held):
+        return None
+    book = group_book(held, ruleset=uow.ruleset, group_ruleset=uow.group_ruleset)
+    experience = uow.group_clients.experience_of(client_id)
+    day = scoring_date(as_of, previous.scored_as_of if previous else None)
+    revision = uow.group_clients.save_score(
+        client_id,
+        previous=previous,
+        profile=known_profile,
+        book=book,
+        as_of=day,
+        trigger=cause.trigger,
+        ruleset_version=uow.group_ruleset.version,
+    )
+    return group_client_scored(
+        client_id=client_id,
+        revision=revision,
+        profile=known_profile,
+        book=book,
+        experience=experience,
+        cause=cause,
+        as_of=day,
+        ruleset_version=uow.group_ruleset.version,
+    )

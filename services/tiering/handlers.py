@@ -8,9 +8,11 @@ changes what a user sees is stored and returned as a `TierDecided`; the caller c
 import logging
 
 from services.tiering.domain.customers import apply_legacy_roster, apply_profile, apply_score
-from services.tiering.mapping import profile_of, roster_entry_of, score_of
+from services.tiering.mapping import profile_of, roster_entry_of, score_of, with_feedback, with_scored
 from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.workflows.customers import settle
+from services.tiering.workflows.group_levels import settle as settle_group
+from shared.events.group import GroupClientScored, GroupFeedbackReported, GroupLevelDecided
 from shared.events.inbound import CustomerUpserted, LegacyVipImported
 from shared.events.internal import CustomerScored, InternalEvent
 
@@ -75,3 +77,34 @@ async def on_customer_upserted(event: CustomerUpserted, uow: TieringUnitOfWork) 
         correlation_id=event.event_id,
         occurred_at=event.occurred_at,
     )
+
+
+async def on_group_client_scored(event: GroupClientScored, uow: TieringUnitOfWork) -> list[GroupLevelDecided]:
+    """A client's new book: its level does not move until the next evaluation, except that with no
+    in-force group policy left it stops being VIP at once. A revision not above the last is stale."""
+    await uow.group_clients.lock([event.client_id])
+    stored = await uow.group_clients.get(event.client_id)
+    if event.revision <= stored.scored_revision:
+        uow.mark_stale()
+        return []
+    return settle_group(
+        uow,
+        before=stored,
+        after=with_scored(stored, event),
+        trigger=event.trigger,
+        cause_id=event.event_id,
+        correlation_id=event.correlation_id,
+        occurred_at=event.occurred_at,
+        effective_at=event.as_of,
+    )
+
+
+async def on_group_feedback_reported(event: GroupFeedbackReported, uow: TieringUnitOfWork) -> list[GroupLevelDecided]:
+    """Kept for the loyalty coefficient of the next evaluation; nothing moves now."""
+    await uow.group_clients.lock([event.client_id])
+    stored = await uow.group_clients.get(event.client_id)
+    if event.revision <= stored.feedback_revision:
+        uow.mark_stale()
+        return []
+    uow.group_clients.save(with_feedback(stored, event))
+    return []

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.tiering import api, consumers, ops
 from services.tiering.config import TieringSettings
 from services.tiering.repositories import TieringUnitOfWork
+from shared.group_ruleset import load_group_ruleset
 from shared.ruleset import load_ruleset
 from shared.service import build_service_app, run_service
 
@@ -16,11 +17,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def create_app(settings: TieringSettings) -> FastAPI:
     ruleset = load_ruleset(settings.ruleset_path)
+    group_ruleset = load_group_ruleset(settings.group_ruleset_path)
     return build_service_app(
         title="VIP tiering",
         settings=settings,
         ruleset=ruleset,
-        make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset),
+        make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset, group_ruleset=group_ruleset),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,

@@ -11,6 +11,7 @@ JSON it was published as; `score_in` reads the `Score` back from that JSON witho
 it, `scored_in` parses the whole event only when a decision needs its policies.
 """
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,7 +19,10 @@ from zoneinfo import ZoneInfo
 
 from services.tiering.domain.contributions import PolicyShare
 from services.tiering.domain.customers import Profile, RosterEntry
+from services.tiering.domain.group import ExperiencePeriod
+from services.tiering.domain.group_state import GroupClientState
 from services.tiering.domain.tiers import Score, TierDecision
+from shared.events.group import Coefficients, GroupClientScored, GroupFeedbackReported, GroupLevelDecided
 from shared.events.ids import derive_event_id
 from shared.events.inbound import CustomerUpserted, LegacyVipImported
 from shared.events.internal import CUSTOMER_SCORED_ADAPTER, CustomerScored, PolicyContribution, TierDecided
@@ -142,4 +146,69 @@ def tier_decided(
         ruleset_version=decision.ruleset_version,
         reason=decision.reason,
         policies=scored.policies if scored is not None else (),
+    )
+
+
+# --- the group program (rules.md section 9) -----------------------------------------------------------
+
+
+def with_scored(client: GroupClientState, event: GroupClientScored) -> GroupClientState:
+    """The client as scoring now describes it: profile, book and every period of experience."""
+    profile = event.profile
+    return replace(
+        client,
+        scored_revision=event.revision,
+        branch=profile.branch if profile else client.branch,
+        client_since=profile.client_since if profile else client.client_since,
+        annual_standard_premium=event.annual_standard_premium,
+        in_force_policies=event.in_force_policies,
+        experience=tuple(
+            ExperiencePeriod(
+                period_start=period.period_start,
+                period_end=period.period_end,
+                earned_premium=period.earned_premium,
+                incurred_claims=period.incurred_claims,
+            )
+            for period in event.experience
+        ),
+    )
+
+
+def with_feedback(client: GroupClientState, event: GroupFeedbackReported) -> GroupClientState:
+    return replace(
+        client,
+        feedback_revision=event.revision,
+        verified_complaints=event.verified_complaints_12_months,
+        survey_average=event.last_survey_average,
+        survey_on=event.last_survey_on,
+    )
+
+
+def group_level_decided(
+    client: GroupClientState,
+    *,
+    trigger: str,
+    cause_id: str,
+    correlation_id: str,
+    occurred_at: datetime,
+    effective_at: date,
+    ruleset_version: str,
+) -> GroupLevelDecided:
+    return GroupLevelDecided(
+        event_id=derive_event_id(cause_id, "group_level_decided", client.client_id, client.revision),
+        occurred_at=occurred_at,
+        correlation_id=correlation_id,
+        client_id=client.client_id,
+        revision=client.revision,
+        level=client.level,
+        evaluated_level=client.evaluated_level,
+        approved_level=client.approved_level,
+        score=client.score,
+        coefficients=Coefficients(scale=client.scale, loyalty=client.loyalty, profit=client.profit),
+        evaluated_on=client.evaluated_on,
+        effective_at=effective_at,
+        branch=client.branch,
+        trigger=trigger,
+        ruleset_version=ruleset_version,
+        reason=client.reason,
     )

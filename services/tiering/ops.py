@@ -78,10 +78,10 @@ async def honorary_waiting(connection: AsyncConnection) -> dict[str, int]:
     """Open honorary applications per step waiting for a decision, every step of the chain in order."""
     statement = (
         select(honorary_applications.c.next_step, func.count())
-        .where(honorary_applications.c.state == "pending")
+        .where(honorary_applications.c.program == "individual", honorary_applications.c.state == "pending")
         .group_by(honorary_applications.c.next_step)
     )
-    counts = {step.value: 0 for step in CHAIN}
+    counts = {str(step): 0 for step in CHAIN}
     for step, count in (await connection.execute(statement)).all():
         counts[step] = count
     return counts

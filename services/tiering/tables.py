@@ -1,6 +1,7 @@
 """The tiering database: each customer's tiering state and the history of their tier decisions."""
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -19,7 +20,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -71,6 +72,9 @@ tier_decisions = Table(
 )
 
 # --- honorary VIP applications (rules.md section 5; see honorary.py) ---------------------------------
+# and the group program's designations (section 9): the same machinery, the chain stored as data.
+
+INDIVIDUAL_CHAIN_DEFAULT = text("'{branch_ops,branch_gm,hq_business,hq_customer_service,hq_executive}'::varchar[]")
 # The audit trail is append-only: migration 0002 adds triggers that refuse any UPDATE, DELETE or
 # TRUNCATE of `honorary_decisions` and `honorary_endings`, and any change to what was filed (or a
 # DELETE) on `honorary_applications`, whose only mutable columns are the `state`/`next_step` index.
@@ -79,8 +83,16 @@ honorary_applications = Table(
     "honorary_applications",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("customer_id", String(64), nullable=False, index=True),
-    Column("tier", String(16), nullable=False),
+    Column("program", String(16), nullable=False, server_default="individual", comment="individual or group"),
+    Column("customer_id", String(64), nullable=False, index=True, comment="the customer, or the group client"),
+    Column("tier", String(32), nullable=False, comment="the honorary tier, or the group level applied for"),
+    Column(
+        "chain",
+        ARRAY(String(32)),
+        nullable=False,
+        server_default=INDIVIDUAL_CHAIN_DEFAULT,
+        comment="the steps (each a role) in order, as they were when the application was filed",
+    ),
     Column("reason", Text, nullable=False),
     Column("expires_on", Date),
     Column("channel", String(32), comment="filing channel (migration 0004)"),
@@ -90,7 +102,9 @@ honorary_applications = Table(
     Column("state", String(16), nullable=False, comment="follows from the decisions and the ending"),
     Column("next_step", String(32), comment="the step waiting for a decision; null once closed"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    CheckConstraint("tier IN ('gold', 'platinum', 'diamond')", name="ck_honorary_applications_tier"),
+    CheckConstraint(
+        "program <> 'individual' OR tier IN ('gold', 'platinum', 'diamond')", name="ck_honorary_applications_tier"
+    ),
     CheckConstraint(
         "state IN ('pending', 'approved', 'rejected', 'revoked', 'expired', 'superseded')",
         name="ck_honorary_applications_state",
@@ -98,12 +112,14 @@ honorary_applications = Table(
     CheckConstraint("(state = 'pending') = (next_step IS NOT NULL)", name="ck_honorary_applications_next_step"),
     Index(
         "uq_honorary_applications_open_per_customer",
+        "program",
         "customer_id",
         unique=True,
         postgresql_where=text("state = 'pending'"),
     ),
     Index(
         "uq_honorary_applications_granted_per_customer",
+        "program",
         "customer_id",
         unique=True,
         postgresql_where=text("state = 'approved'"),
@@ -116,14 +132,14 @@ honorary_decisions = Table(
     "honorary_decisions",
     metadata,
     Column("application_id", String(64), ForeignKey("honorary_applications.id"), primary_key=True),
-    Column("step_number", SmallInteger, primary_key=True, comment="1..5: one decision per step"),
+    Column("step_number", SmallInteger, primary_key=True, comment="1..: one decision per step of the chain"),
     Column("step", String(32), nullable=False),
     Column("decided_by", String(64), nullable=False, comment="Principal.user_id"),
     Column("role", String(32), nullable=False, comment="the role the step needs, held by the user"),
     Column("verdict", String(8), nullable=False),
     Column("comment", Text),
     Column("decided_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("step_number BETWEEN 1 AND 5", name="ck_honorary_decisions_step_number"),
+    CheckConstraint("step_number >= 1", name="ck_honorary_decisions_step_number"),
     CheckConstraint("verdict IN ('approve', 'reject')", name="ck_honorary_decisions_verdict"),
     UniqueConstraint("application_id", "decided_by", name="uq_honorary_decisions_one_step_per_user"),
 )
@@ -138,4 +154,54 @@ honorary_endings = Table(
     Column("effective_on", Date, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("kind IN ('revoked', 'expired', 'superseded')", name="ck_honorary_endings_kind"),
+)
+
+# --- the group program (rules.md section 9) -----------------------------------------------------------
+
+group_clients = Table(
+    "group_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("scored_revision", Integer, nullable=False, comment="of the last GroupClientScored applied; 0: none"),
+    Column("branch", String(64)),
+    Column("client_since", Date),
+    Column("annual_standard_premium", Numeric(18, 2), nullable=False),
+    Column("in_force_policies", Integer, nullable=False),
+    Column("experience", JSONB, nullable=False, comment="every period reported, as scoring published them"),
+    Column("feedback_revision", Integer, nullable=False, comment="of the last GroupFeedbackReported applied"),
+    Column("verified_complaints", Integer, nullable=False),
+    Column("survey_average", Numeric(6, 4)),
+    Column("survey_on", Date),
+    Column("evaluated_level", String(32)),
+    Column("score", Numeric(12, 4), nullable=False),
+    Column("scale", Numeric(12, 4), nullable=False),
+    Column("loyalty", Numeric(12, 4), nullable=False),
+    Column("profit", Numeric(12, 4), nullable=False),
+    Column("evaluated_on", Date, comment="of the last evaluation; null: never evaluated"),
+    Column("approved_level", String(32), comment="of the designation in force (application approved)"),
+    Column("approved_expires_on", Date),
+    Column("approved_application", String(64)),
+    Column("level", String(32), comment="effective level of the last GroupLevelDecided"),
+    Column("reason", Text, nullable=False),
+    Column("revision", Integer, nullable=False, comment="rises with every GroupLevelDecided published"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+group_evaluations = Table(
+    "group_evaluations",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("client_id", String(64), nullable=False),
+    Column("evaluated_on", Date, nullable=False),
+    Column("trigger", String(64), nullable=False, comment="quarter_end or on_demand"),
+    Column("level", String(32)),
+    Column("score", Numeric(12, 4), nullable=False),
+    Column("scale", Numeric(12, 4), nullable=False),
+    Column("loyalty", Numeric(12, 4), nullable=False),
+    Column("profit", Numeric(12, 4), nullable=False),
+    Column("inputs", JSONB, nullable=False),
+    Column("ruleset_version", String(64), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_group_evaluations_client", "client_id", "evaluated_on"),
 )

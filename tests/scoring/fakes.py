@@ -9,12 +9,18 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from services.scoring.domain.customers import CustomerScore
+from services.scoring.domain.group import GroupBook, ReportedExperience, newest_first
 from services.scoring.domain.policies import Policy
 from services.scoring.mapping import policy_score_document
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.repositories.customers import StoredCustomer
-from shared.events.internal import InternalEvent
+from services.scoring.repositories.group_clients import StoredGroupClient
+from shared.db import Publishable
+from shared.group_ruleset import GroupRuleset, load_group_ruleset
 from shared.ruleset import Ruleset
+from shared.settings import DEFAULT_GROUP_RULESET_PATH
+
+GROUP_RULESET = load_group_ruleset(DEFAULT_GROUP_RULESET_PATH)
 
 
 class FakePolicies:
@@ -119,6 +125,55 @@ class FakeCustomers:
         return [customer_id for _, customer_id in due], "|".join(due[-1]) if due else ""
 
 
+class FakeGroupClients:
+    def __init__(self) -> None:
+        self.stored: dict[str, StoredGroupClient] = {}
+        self.experience: dict[str, dict[tuple[date, date], ReportedExperience]] = {}
+        self.locked: set[str] = set()
+
+    async def lock(self, client_ids: Iterable[str]) -> None:
+        self.locked.update(client_ids)
+
+    async def get(self, client_id: str) -> StoredGroupClient | None:
+        return self.stored.get(client_id)
+
+    def save_score(
+        self,
+        client_id: str,
+        *,
+        previous: StoredGroupClient | None,
+        profile: dict[str, Any] | None,
+        book: GroupBook,
+        as_of: date,
+        trigger: str,
+        ruleset_version: str,
+    ) -> int:
+        if client_id not in self.locked:
+            raise RuntimeError(f"saving group client {client_id} without holding its lock")
+        revision = previous.revision + 1 if previous else 1
+        self.stored[client_id] = StoredGroupClient(
+            client_id=client_id,
+            revision=revision,
+            profile=profile,
+            annual_standard_premium=book.annual_standard_premium,
+            in_force_policies=book.in_force_policies,
+            scored_as_of=as_of,
+            trigger=trigger,
+            ruleset_version=ruleset_version,
+        )
+        return revision
+
+    def experience_of(self, client_id: str) -> tuple[ReportedExperience, ...]:
+        return newest_first(self.experience.get(client_id, {}).values())
+
+    def report_experience(
+        self, client_id: str, experience: ReportedExperience, *, event_id: str, reported_at: datetime
+    ) -> None:
+        if client_id not in self.locked:
+            raise RuntimeError(f"reporting experience of group client {client_id} without holding its lock")
+        self.experience.setdefault(client_id, {})[(experience.period_start, experience.period_end)] = experience
+
+
 class FakeDailyRuns:
     def __init__(self) -> None:
         self.runs: dict[date, int] = {}
@@ -133,24 +188,27 @@ class FakeDailyRuns:
 class FakeUnitOfWork:
     """One "transaction" over the fakes; `as_unit_of_work()` hands it to handlers and workflows."""
 
-    def __init__(self, *, ruleset: Ruleset) -> None:
+    def __init__(self, *, ruleset: Ruleset, group_ruleset: GroupRuleset = GROUP_RULESET) -> None:
         self.ruleset = ruleset
+        self.group_ruleset = group_ruleset
+        self.group_clients = FakeGroupClients()
         self.policies = FakePolicies()
         self.customers = FakeCustomers()
         self.daily_runs = FakeDailyRuns()
         self.stale_events = 0
-        self.published: list[InternalEvent] = []
+        self.published: list[Publishable] = []
 
     def mark_stale(self) -> None:
         self.stale_events += 1
 
-    def publish(self, events: Iterable[InternalEvent]) -> None:
+    def publish(self, events: Iterable[Publishable]) -> None:
         self.published.extend(events)
 
     def commit(self) -> None:
         """End the "transaction": its locks go, as the real commit releases the advisory locks."""
         self.policies.locked.clear()
         self.customers.locked.clear()
+        self.group_clients.locked.clear()
 
     def as_unit_of_work(self) -> ScoringUnitOfWork:
         """The fake has the same surface as the real unit of work (duck-typed, not a subclass)."""

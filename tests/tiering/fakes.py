@@ -12,12 +12,18 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tiering.domain.customers import CustomerTiering
+from services.tiering.domain.group import Evaluation
+from services.tiering.domain.group_state import GroupClientState
 from services.tiering.domain.tiers import TierDecision
 from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.repositories.customers import StoredCustomer
 from shared.db import UnitOfWork
 from shared.events.internal import CustomerScored
+from shared.group_ruleset import GroupRuleset, load_group_ruleset
 from shared.ruleset import Ruleset
+from shared.settings import DEFAULT_GROUP_RULESET_PATH
+
+GROUP_RULESET = load_group_ruleset(DEFAULT_GROUP_RULESET_PATH)
 
 
 class FakeCustomers:
@@ -70,14 +76,42 @@ class FakeDecisions:
         )
 
 
+class FakeGroupClients:
+    def __init__(self) -> None:
+        self.stored: dict[str, GroupClientState] = {}
+        self.locked: set[str] = set()
+        self.evaluations: list[tuple[Evaluation, str]] = []
+
+    async def lock(self, client_ids: Iterable[str]) -> None:
+        self.locked.update(client_ids)
+
+    async def get(self, client_id: str) -> GroupClientState:
+        if client_id not in self.locked:
+            raise RuntimeError(f"reading group client {client_id} without holding its lock")
+        return self.stored.get(client_id, GroupClientState(client_id=client_id))
+
+    def loaded(self, client_id: str) -> GroupClientState:
+        return self.stored.get(client_id, GroupClientState(client_id=client_id))
+
+    def save(self, client: GroupClientState) -> None:
+        if client.client_id not in self.locked:
+            raise RuntimeError(f"saving group client {client.client_id} without holding its lock")
+        self.stored[client.client_id] = client
+
+    def record_evaluation(self, evaluation: Evaluation, *, trigger: str) -> None:
+        self.evaluations.append((evaluation, trigger))
+
+
 class FakeUnitOfWork(UnitOfWork):
     """`TieringUnitOfWork` without a database: `customers` and `decisions` are in memory."""
 
-    def __init__(self, *, ruleset: Ruleset) -> None:
+    def __init__(self, *, ruleset: Ruleset, group_ruleset: GroupRuleset = GROUP_RULESET) -> None:
         super().__init__(cast(AsyncConnection, None))
         self.ruleset = ruleset
+        self.group_ruleset = group_ruleset
         self.customers = FakeCustomers()
         self.decisions = FakeDecisions()
+        self.group_clients = FakeGroupClients()
 
     def as_tiering(self) -> TieringUnitOfWork:
         """What the handlers take: they use only the surface faked here."""

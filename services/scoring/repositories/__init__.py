@@ -1,8 +1,8 @@
 """Scoring's unit of work: its repositories on one transaction.
 
 Locks are always taken in the same order, policies ("scoring-policy") before customers
-("scoring-customer"), each set in key order, so a batch and the daily run (customers only) cannot
-deadlock on them.
+("scoring-customer") before group clients ("scoring-group-client"), each set in key order, so a
+batch and the daily run (customers only) cannot deadlock on them.
 """
 
 from collections.abc import Sequence
@@ -14,16 +14,21 @@ from services.scoring.domain.cutover import customers_to_rescore
 from services.scoring.mapping import change_of
 from services.scoring.repositories.customers import CustomerRepository
 from services.scoring.repositories.daily_runs import DailyRunRepository
+from services.scoring.repositories.group_clients import GroupClientRepository
 from services.scoring.repositories.policies import PolicyRepository
 from shared.db import UnitOfWork
-from shared.events.inbound import PolicyChanged
+from shared.events.inbound import GroupClientUpserted, GroupExperienceReported, PolicyChanged
+from shared.events.values import Channel
+from shared.group_ruleset import GroupRuleset
 from shared.ruleset import Ruleset
 
 
 class ScoringUnitOfWork(UnitOfWork):
-    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset, group_ruleset: GroupRuleset) -> None:
         super().__init__(connection)
         self.ruleset = ruleset
+        self.group_ruleset = group_ruleset
+        self.group_clients = GroupClientRepository(connection)
         self.policies = PolicyRepository(connection)
         self.customers = CustomerRepository(connection)
         self.daily_runs = DailyRunRepository(connection)
@@ -32,18 +37,27 @@ class ScoringUnitOfWork(UnitOfWork):
         """Lock and load the batch's policies, their holders (old and new) and what those hold,
         in a handful of statements whatever the batch's size."""
         changes = [change_of(event) for event in events if isinstance(event, PolicyChanged)]
-        if not changes:
-            return
-        await self.policies.lock(change.policy.policy_no for change in changes)
+        clients = {
+            event.client.client_id if isinstance(event, GroupClientUpserted) else event.client_id
+            for event in events
+            if isinstance(event, GroupClientUpserted | GroupExperienceReported)
+        }
         holders: set[str] = set()
+        if changes:
+            await self.policies.lock(change.policy.policy_no for change in changes)
         for change in changes:
             policy_no = change.policy.policy_no
             stored, kept = await self.policies.get(policy_no), await self.policies.before_cutover(policy_no)
-            holders.update(customers_to_rescore(change, stored=stored, kept=kept, ruleset=self.ruleset))
+            affected = customers_to_rescore(change, stored=stored, kept=kept, ruleset=self.ruleset)
+            holders.update(affected)
+            if Channel.GROUP in (change.policy.channel, stored.channel if stored else None):
+                clients.update(affected)
         await self.customers.lock(holders)
-        await self.policies.load_held_by(holders)
+        await self.policies.load_held_by(holders | clients)
+        await self.group_clients.lock(clients)
         await self.daily_runs.latest()
 
     async def flush(self) -> None:
         await self.policies.flush()
         await self.customers.flush()
+        await self.group_clients.flush()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.tiering.api import Transactions
-from services.tiering.domain.honorary import APPROVER_ROLES, CHAIN, REVOKER_ROLE, Application, State, Step, Verdict
+from services.tiering.domain.honorary import APPROVER_ROLES, REVOKER_ROLE, Application, State, Step, Verdict
 from services.tiering.workflows.honorary import decide_step, file_application, revoke_grant
 from shared.api import PROBLEMS, problems
 from shared.auth import ROLES, Principal, require_roles
@@ -79,7 +79,7 @@ class RevocationRequest(BaseModel):
 
 class StepView(BaseModel):
     number: int
-    step: Step
+    step: str
     role: str
 
 
@@ -106,6 +106,7 @@ class ApplicationView(BaseModel):
     """
 
     id: str
+    program: str = Field(description="individual (honorary status) or group (a client's level)")
     customer_id: str
     tier: str
     reason: str
@@ -125,8 +126,9 @@ class ApplicationView(BaseModel):
         ending = application.ending
         return cls(
             id=application.id,
+            program=application.program,
             customer_id=application.customer_id,
-            tier=application.tier.value,
+            tier=str(application.tier),
             reason=application.reason,
             expires_on=application.expires_on,
             channel=application.channel,
@@ -134,7 +136,7 @@ class ApplicationView(BaseModel):
             filed_by=application.filed_by,
             filed_at=application.filed_at.isoformat(),
             state=application.state,
-            next_step=None if next_step is None else _step_view(next_step),
+            next_step=None if next_step is None else _step_view(application, next_step),
             steps=_progress(application),
             ending=None
             if ending is None
@@ -227,7 +229,7 @@ async def show(application_id: PathId, _: Viewer, transactions: Transactions) ->
     """The application, its state, and every step: who decided, in which role, when, how, why."""
     async with transactions.read() as uow:
         application = await uow.honorary.get(application_id)
-    if application is None:
+    if application is None or application.program != "individual":
         raise NotFound(f"no honorary application {application_id}", reason="unknown_application")
     return ApplicationView.of(application)
 
@@ -246,28 +248,28 @@ async def listing(
         waiting = await uow.honorary.waiting_per_step()
         applications = await uow.honorary.listing(state=state, step=step, customer_id=customer_id, limit=limit)
     return ApplicationListing(
-        waiting={step.value: count for step, count in waiting.items()},
+        waiting=waiting,
         applications=[ApplicationView.of(application) for application in applications],
     )
 
 
 def _progress(application: Application) -> list[StepProgress]:
-    """All five steps: decided ones with who/when/decision/comment, then `waiting`, `upcoming` or
+    """Every step of the chain: decided ones with who/when/decision/comment, then `waiting`, `upcoming` or
     `not_reached` (the chain closed before them)."""
     decided = {decision.step: decision for decision in application.decisions}
     waiting = application.next_step
     steps = []
-    for step in CHAIN:
+    for step in application.chain:
         decision = decided.get(step)
         if decision is not None:
             progress = "decided"
-        elif step is waiting:
+        elif step == waiting:
             progress = "waiting"
         else:
             progress = "upcoming" if waiting is not None else "not_reached"
         steps.append(
             StepProgress(
-                **_step_view(step).model_dump(),
+                **_step_view(application, step).model_dump(),
                 status=progress,
                 decision=decision.verdict if decision is not None else None,
                 who=decision.decided_by if decision is not None else None,
@@ -278,5 +280,5 @@ def _progress(application: Application) -> list[StepProgress]:
     return steps
 
 
-def _step_view(step: Step) -> StepView:
-    return StepView(number=step.number, step=step, role=step.role)
+def _step_view(application: Application, step: str) -> StepView:
+    return StepView(number=application.step_number(step), step=step, role=step)

@@ -1,11 +1,15 @@
-"""Honorary VIP applications (rules.md section 5): the five-step approval chain, pure.
+"""Applications approved along a chain, pure: honorary VIP status (rules.md section 5, the five-step
+`CHAIN`) and the group program's designation of a client's level (section 9, the group ruleset's
+`designation_chain`). One machinery: an application carries its program and its chain as data
+(each step is the role that decides it), fixed when it is filed.
 
 No I/O, no clock: every rule takes `as_of` (today in the ruleset's time zone) and the time of the act.
 
 Invariants:
-- the steps are decided in the fixed order of `CHAIN`; each only by a user holding that step's role;
+- the steps are decided in the order of the application's chain; each only by a user holding that
+  step's role;
 - one user decides at most one step of an application, and never one of an application they filed;
-- a rejection closes the application; the approval of the last step grants the honorary tier;
+- a rejection closes the application; the approval of the last step grants the tier (the level);
 - an application's state follows from its decisions and its ending alone, so the audit trail
   (decisions and endings, never edited) is the whole truth and the stored state only an index of it;
 - an honorary grant ends once: revoked, expired (on its `expires_on`, that day excluded) or superseded
@@ -38,9 +42,15 @@ class Step(StrEnum):
         return CHAIN.index(self) + 1
 
 
-CHAIN = (Step.BRANCH_OPS, Step.BRANCH_GM, Step.HQ_BUSINESS, Step.HQ_CUSTOMER_SERVICE, Step.HQ_EXECUTIVE)
-APPROVER_ROLES = tuple(step.role for step in CHAIN)
+CHAIN: tuple[str, ...] = (
+    Step.BRANCH_OPS, Step.BRANCH_GM, Step.HQ_BUSINESS, Step.HQ_CUSTOMER_SERVICE, Step.HQ_EXECUTIVE
+)
+"""The individual program's honorary chain (rules.md section 5); the group chain is in its ruleset."""
+APPROVER_ROLES = tuple(str(step) for step in CHAIN)
 REVOKER_ROLE = Step.HQ_CUSTOMER_SERVICE.role
+
+INDIVIDUAL = "individual"
+GROUP = "group"
 
 
 class Verdict(StrEnum):
@@ -70,7 +80,8 @@ class EndingKind(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class StepDecision:
-    step: Step
+    step: str
+    """The step decided; its value is also the role that decided it."""
     decided_by: str
     verdict: Verdict
     comment: str | None
@@ -92,7 +103,7 @@ class Filing:
     """A valid application as filed, before any decision."""
 
     customer_id: str
-    tier: Tier
+    tier: str
     reason: str
     expires_on: date | None
     channel: Channel | None = None
@@ -103,7 +114,9 @@ class Filing:
 class Application:
     id: str
     customer_id: str
-    tier: Tier
+    """The customer, or for a group designation the client."""
+    tier: str
+    """The honorary tier (a `Tier`), or for a group designation the level applied for."""
     reason: str
     expires_on: date | None
     filed_by: str
@@ -113,23 +126,29 @@ class Application:
     branch: str | None = None
     decisions: tuple[StepDecision, ...] = ()
     ending: Ending | None = None
+    program: str = INDIVIDUAL
+    chain: tuple[str, ...] = CHAIN
+    """The steps in order, each the role that decides it, as they were when the application was filed."""
 
     @property
     def state(self) -> State:
         if any(decision.verdict is Verdict.REJECT for decision in self.decisions):
             return State.REJECTED
-        if len(self.decisions) < len(CHAIN):
+        if len(self.decisions) < len(self.chain):
             return State.PENDING
         if self.ending is None:
             return State.APPROVED
         return State(self.ending.kind.value)
 
     @property
-    def next_step(self) -> Step | None:
+    def next_step(self) -> str | None:
         """The step waiting for a decision; None once the application is closed."""
         if self.state is not State.PENDING:
             return None
-        return CHAIN[len(self.decisions)]
+        return self.chain[len(self.decisions)]
+
+    def step_number(self, step: str) -> int:
+        return self.chain.index(step) + 1
 
     def decision_by(self, user_id: str) -> StepDecision | None:
         return next((decision for decision in self.decisions if decision.decided_by == user_id), None)
@@ -148,17 +167,25 @@ def check_filing(
     open_application_id: str | None,
     channel: Channel | None = None,
     branch: str | None = None,
+    levels: tuple[str, ...] | None = None,
 ) -> Filing:
-    """A branch channel's application: a known tier, a reason, an expiry after `as_of`, none open.
+    """A branch's application: a known tier (or, with `levels`, a known group level), a reason, an
+    expiry after `as_of`, none open.
 
     An expiry of today is refused as well as one in the past: the tier lapses on `expires_on`
     (that day excluded), so it would be granted already lapsed.
     """
-    try:
-        requested = Tier(tier)
-    except ValueError:
-        known = ", ".join(member.value for member in Tier)
-        raise Invalid(f"unknown tier {tier!r}: expected one of {known}", reason="unknown_tier") from None
+    requested: str
+    if levels is not None:
+        if tier not in levels:
+            raise Invalid(f"unknown level {tier!r}: expected one of {', '.join(levels)}", reason="unknown_level")
+        requested = tier
+    else:
+        try:
+            requested = Tier(tier)
+        except ValueError:
+            known = ", ".join(member.value for member in Tier)
+            raise Invalid(f"unknown tier {tier!r}: expected one of {known}", reason="unknown_tier") from None
     if reason is None or not reason.strip():
         raise Invalid("reason is required: say why the customer deserves honorary status", reason="reason_required")
     if expires_on is not None and expires_on <= as_of:
@@ -188,7 +215,7 @@ def decide(
     roles: frozenset[str],
     verdict: Verdict,
     comment: str | None,
-    expected_step: Step | None,
+    expected_step: str | None,
     as_of: date,
     decided_at: datetime,
 ) -> StepDecision:
@@ -198,15 +225,17 @@ def decide(
         raise Conflict(
             f"application {application.id} is {application.state.value}: it takes no more decisions", reason="closed"
         )
-    waiting = f"application {application.id} waits for step {step.number} of {len(CHAIN)} ({step.value})"
-    if expected_step is not None and expected_step is not step:
-        raise Conflict(f"out of turn: {waiting}, not {expected_step.value}", reason="out_of_turn")
-    if step.role not in roles:
-        raise Forbidden(f"{waiting}: this needs the role {step.role}", reason="role_required")
+    number = application.step_number(step)
+    waiting = f"application {application.id} waits for step {number} of {len(application.chain)} ({step})"
+    if expected_step is not None and expected_step != step:
+        raise Conflict(f"out of turn: {waiting}, not {expected_step}", reason="out_of_turn")
+    if step not in roles:
+        raise Forbidden(f"{waiting}: this needs the role {step}", reason="role_required")
     earlier = application.decision_by(user_id)
     if earlier is not None:
         raise Forbidden(
-            f"user {user_id} already decided step {earlier.step.number} ({earlier.step.value}) of application "
+            f"user {user_id} already decided step {application.step_number(earlier.step)} ({earlier.step}) of "
+            f"application "
             f"{application.id}: one person may not decide two steps",
             reason="already_decided",
         )
@@ -231,7 +260,7 @@ def with_decision(application: Application, decision: StepDecision) -> Applicati
 
 
 def grants(application: Application) -> bool:
-    """Whether the application now holds an honorary grant (all five steps approved, not ended)."""
+    """Whether the application now holds a grant (every step of its chain approved, not ended)."""
     return application.state is State.APPROVED
 
 

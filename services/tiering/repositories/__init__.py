@@ -13,17 +13,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tiering.repositories.customers import CustomerRepository
 from services.tiering.repositories.decisions import TierDecisionRepository
+from services.tiering.repositories.group_clients import GroupClientRepository
 from services.tiering.repositories.honorary import HonoraryRepository
 from shared.db import UnitOfWork
+from shared.events.group import GroupClientScored, GroupFeedbackReported
 from shared.events.inbound import CustomerUpserted, LegacyVipImported
 from shared.events.internal import CustomerScored
+from shared.group_ruleset import GroupRuleset
 from shared.ruleset import Ruleset
 
 
 class TieringUnitOfWork(UnitOfWork):
-    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset, group_ruleset: GroupRuleset) -> None:
         super().__init__(connection)
         self.ruleset = ruleset
+        self.group_ruleset = group_ruleset
+        self.group_clients = GroupClientRepository(connection)
         self.decisions = TierDecisionRepository(connection)
         self.customers = CustomerRepository(connection, decisions=self.decisions)
         self.honorary = HonoraryRepository(connection)
@@ -34,7 +39,11 @@ class TieringUnitOfWork(UnitOfWork):
             [event.customer_id for event in events if isinstance(event, CustomerScored | LegacyVipImported)]
             + [event.customer.customer_id for event in events if isinstance(event, CustomerUpserted)]
         )
+        await self.group_clients.lock(
+            event.client_id for event in events if isinstance(event, GroupClientScored | GroupFeedbackReported)
+        )
 
     async def flush(self) -> None:
         await self.customers.flush()
         await self.decisions.flush()
+        await self.group_clients.flush()

@@ -1,4 +1,5 @@
-"""Honorary applications with their step decisions and endings (the audit trail).
+"""Applications with their step decisions and endings (the audit trail): honorary applications and
+the group program's designations, told apart by `program`, each with its chain stored as filed.
 
 Not on `IdentityMap`: decisions and endings are only ever inserted (the database refuses anything
 else, migration 0002), an application's filed columns never change, and a new application goes in
@@ -20,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tiering.domain.honorary import (
     CHAIN,
+    INDIVIDUAL,
     Application,
     Ending,
     EndingKind,
     State,
-    Step,
     StepDecision,
     Verdict,
 )
@@ -38,7 +39,7 @@ LOCK_SCOPE = "tiering-application"
 
 def _decision(row: Any) -> StepDecision:
     return StepDecision(
-        step=Step(row.step),
+        step=row.step,
         decided_by=row.decided_by,
         verdict=Verdict(row.verdict),
         comment=row.comment,
@@ -66,8 +67,10 @@ class HonoraryRepository:
             insert(honorary_applications)
             .values(
                 id=application.id,
+                program=application.program,
+                chain=list(application.chain),
                 customer_id=application.customer_id,
-                tier=application.tier.value,
+                tier=str(application.tier),
                 reason=application.reason,
                 expires_on=application.expires_on,
                 channel=application.channel.value if application.channel is not None else None,
@@ -78,16 +81,19 @@ class HonoraryRepository:
                 next_step=_step_value(application),
             )
             .on_conflict_do_nothing(
-                index_elements=[honorary_applications.c.customer_id], index_where=text("state = 'pending'")
+                index_elements=[honorary_applications.c.program, honorary_applications.c.customer_id],
+                index_where=text("state = 'pending'"),
             )
         )
         return result.rowcount == 1
 
-    async def open_for(self, customer_id: str) -> str | None:
+    async def open_for(self, customer_id: str, *, program: str = INDIVIDUAL) -> str | None:
         """The id of the customer's application still in the chain, if any."""
         found: str | None = await self._connection.scalar(
             select(honorary_applications.c.id).where(
-                honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.PENDING
+                honorary_applications.c.program == program,
+                honorary_applications.c.customer_id == customer_id,
+                honorary_applications.c.state == State.PENDING,
             )
         )
         return found
@@ -96,7 +102,7 @@ class HonoraryRepository:
         """Hold the applications' advisory locks until the transaction ends: every change takes them first."""
         await lock_keys(self._connection, scope=LOCK_SCOPE, keys=application_ids)
 
-    async def granted_for(self, customer_id: str) -> Application | None:
+    async def granted_for(self, customer_id: str, *, program: str = INDIVIDUAL) -> Application | None:
         """The customer's application whose grant is in force, locked for this transaction.
 
         Found, then locked, then read again: a grant that ended while waiting for the lock is no
@@ -104,7 +110,9 @@ class HonoraryRepository:
         """
         found: str | None = await self._connection.scalar(
             select(honorary_applications.c.id).where(
-                honorary_applications.c.customer_id == customer_id, honorary_applications.c.state == State.APPROVED
+                honorary_applications.c.program == program,
+                honorary_applications.c.customer_id == customer_id,
+                honorary_applications.c.state == State.APPROVED,
             )
         )
         if found is None:
@@ -131,28 +139,35 @@ class HonoraryRepository:
         return await self._with_trails(rows)
 
     async def listing(
-        self, *, state: State | None, step: Step | None, customer_id: str | None, limit: int
+        self, *, state: State | None, step: str | None, customer_id: str | None, limit: int,
+        program: str = INDIVIDUAL,
     ) -> list[Application]:
         """Applications oldest first (what waits longest comes first), each with its trail."""
-        statement = select(honorary_applications).order_by(honorary_applications.c.filed_at, honorary_applications.c.id)
+        statement = (
+            select(honorary_applications)
+            .where(honorary_applications.c.program == program)
+            .order_by(honorary_applications.c.filed_at, honorary_applications.c.id)
+        )
         if state is not None:
             statement = statement.where(honorary_applications.c.state == state.value)
         if step is not None:
-            statement = statement.where(honorary_applications.c.next_step == step.value)
+            statement = statement.where(honorary_applications.c.next_step == str(step))
         if customer_id is not None:
             statement = statement.where(honorary_applications.c.customer_id == customer_id)
         rows = list(await self._connection.execute(statement.limit(limit)))
         return await self._with_trails(rows)
 
-    async def waiting_per_step(self) -> dict[Step, int]:
+    async def waiting_per_step(
+        self, *, program: str = INDIVIDUAL, chain: tuple[str, ...] = CHAIN
+    ) -> dict[str, int]:
         """How many applications wait at each step of the chain (every step listed, zeros too)."""
         rows = await self._connection.execute(
             select(honorary_applications.c.next_step, func.count())
-            .where(honorary_applications.c.state == State.PENDING)
+            .where(honorary_applications.c.program == program, honorary_applications.c.state == State.PENDING)
             .group_by(honorary_applications.c.next_step)
         )
-        counts = {Step(step): count for step, count in rows}
-        return {step: counts.get(step, 0) for step in CHAIN}
+        counts = {str(step): count for step, count in rows}
+        return {str(step): counts.get(str(step), 0) for step in chain}
 
     async def expiring(self, *, as_of: date, after: str, limit: int) -> list[str]:
         """Grants in force whose expiry has come by `as_of`, after `after` in id order (not locked)."""
@@ -173,10 +188,10 @@ class HonoraryRepository:
         await self._connection.execute(
             insert(honorary_decisions).values(
                 application_id=application.id,
-                step_number=decision.step.number,
-                step=decision.step.value,
+                step_number=application.step_number(decision.step),
+                step=str(decision.step),
                 decided_by=decision.decided_by,
-                role=decision.step.role,
+                role=str(decision.step),
                 verdict=decision.verdict.value,
                 comment=decision.comment,
                 decided_at=decision.decided_at,
@@ -225,7 +240,7 @@ class HonoraryRepository:
             Application(
                 id=row.id,
                 customer_id=row.customer_id,
-                tier=Tier(row.tier),
+                tier=Tier(row.tier) if row.program == INDIVIDUAL else row.tier,
                 reason=row.reason,
                 expires_on=row.expires_on,
                 filed_by=row.filed_by,
@@ -234,6 +249,8 @@ class HonoraryRepository:
                 branch=row.branch,
                 decisions=tuple(decisions[row.id]),
                 ending=endings.get(row.id),
+                program=row.program,
+                chain=tuple(row.chain),
             )
             for row in rows
         ]
@@ -241,4 +258,4 @@ class HonoraryRepository:
 
 def _step_value(application: Application) -> str | None:
     step = application.next_step
-    return step.value if step is not None else None
+    return str(step) if step is not None else None

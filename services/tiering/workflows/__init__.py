@@ -10,10 +10,12 @@ chunk changes moves it past the date, so a date run twice finds nothing the seco
 
 from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.workflows.customers import lapse_honorary_tiers
+from services.tiering.workflows.group_levels import quarter_end_evaluated
 from services.tiering.workflows.honorary import close_expired_grants
 from shared.daily_run import DailyRunStep
 
 DAILY_RUN_STEPS: tuple[DailyRunStep[TieringUnitOfWork], ...] = (
     DailyRunStep(name="honorary_tiers_lapsed", apply_chunk=lapse_honorary_tiers),
     DailyRunStep(name="honorary_grants_expired", apply_chunk=close_expired_grants),
+    DailyRunStep(name="group_quarter_end_evaluated", apply_chunk=quarter_end_evaluated),
 )

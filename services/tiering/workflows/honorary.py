@@ -1,5 +1,6 @@
 """The honorary workflow, each command in one transaction: file, decide, revoke; and the daily run's
-closing of expired grants.
+closing of expired grants. The group program's designations go through the same commands with their
+program and chain (`workflows/group_designations.py`); only what a grant does differs by program.
 
 Each command runs inside `Transactions.begin()` and raises a `shared.refusals.Refused` (nothing is
 written then). The rules are in `domain/honorary.py`; the tier itself is changed through
@@ -15,8 +16,9 @@ from datetime import date, datetime
 
 from services.tiering.domain.customers import Honorary
 from services.tiering.domain.honorary import (
+    CHAIN,
+    INDIVIDUAL,
     Application,
-    Step,
     Verdict,
     check_filing,
     decide,
@@ -29,9 +31,10 @@ from services.tiering.domain.honorary import (
 )
 from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.workflows.customers import set_honorary
+from services.tiering.workflows.group_levels import designate
 from shared.daily_run import ChunkDone, DailyRun
 from shared.events.ids import derive_event_id
-from shared.events.values import Channel
+from shared.events.values import Channel, Tier
 from shared.refusals import Conflict, NotFound
 
 
@@ -51,19 +54,27 @@ async def file_application(
     at: datetime,
     channel: Channel | None = None,
     branch: str | None = None,
+    program: str = INDIVIDUAL,
+    chain: tuple[str, ...] = CHAIN,
+    levels: tuple[str, ...] | None = None,
 ) -> Application:
-    """File for the chain; `channel` and `branch` (the filer's) serve the customer if no policy counts."""
+    """File an application of `program`, to be decided along `chain` (fixed from now on); `levels`
+    are the group levels one may apply for (None: the honorary tiers); `channel` and `branch` (the
+    filer's) serve an honorary customer if no policy of theirs counts."""
     filing = check_filing(
         customer_id=customer_id,
         tier=tier,
         reason=reason,
         expires_on=expires_on,
         as_of=as_of,
-        open_application_id=await uow.honorary.open_for(customer_id),
+        open_application_id=await uow.honorary.open_for(customer_id, program=program),
         channel=channel,
         branch=branch,
+        levels=levels,
     )
     application = Application(
+        program=program,
+        chain=chain,
         id=new_application_id(),
         customer_id=filing.customer_id,
         tier=filing.tier,
@@ -75,7 +86,7 @@ async def file_application(
         filed_at=at,
     )
     if not await uow.honorary.add(application):
-        raise Conflict(f"customer {customer_id} already has an open honorary application", reason="open_application")
+        raise Conflict(f"{customer_id} already has an open {program} application", reason="open_application")
     return application
 
 
@@ -87,12 +98,14 @@ async def decide_step(
     roles: frozenset[str],
     verdict: Verdict,
     comment: str | None,
-    expected_step: Step | None,
+    expected_step: str | None,
     as_of: date,
     at: datetime,
+    program: str = INDIVIDUAL,
 ) -> Application:
-    """Decide the step now waiting; the last approval grants the honorary tier and publishes it."""
-    application = await _locked(uow, application_id)
+    """Decide the step now waiting; the last approval grants the honorary tier (the group level) and
+    publishes it."""
+    application = await _locked(uow, application_id, program=program)
     decision = decide(
         application,
         user_id=user_id,
@@ -108,21 +121,24 @@ async def decide_step(
     if grants(application):
         await _supersede_grant_in_force(uow, by=application, as_of=as_of, at=at)
         await uow.honorary.index_state(application)
-        uow.publish(
-            await set_honorary(
-                uow,
-                customer_id=application.customer_id,
-                honorary=Honorary(
-                    tier=application.tier,
-                    expires_on=application.expires_on,
-                    channel=application.channel,
-                    branch=application.branch,
-                ),
-                as_of=as_of,
-                cause_id=derive_event_id("honorary", application.id, "granted"),
-                occurred_at=at,
+        if application.program == INDIVIDUAL:
+            uow.publish(
+                await set_honorary(
+                    uow,
+                    customer_id=application.customer_id,
+                    honorary=Honorary(
+                        tier=Tier(application.tier),
+                        expires_on=application.expires_on,
+                        channel=application.channel,
+                        branch=application.branch,
+                    ),
+                    as_of=as_of,
+                    cause_id=derive_event_id("honorary", application.id, "granted"),
+                    occurred_at=at,
+                )
             )
-        )
+        else:
+            uow.publish(await designate(uow, application=application, as_of=as_of, at=at))
     else:
         await uow.honorary.index_state(application)
     return application
@@ -140,7 +156,7 @@ async def revoke_grant(
 ) -> Application:
     """End a grant in force, named by its application or by its customer; the tier is re-decided."""
     if application_id is not None:
-        application = await _locked(uow, application_id)
+        application = await _locked(uow, application_id, program=INDIVIDUAL)
     else:
         found = await uow.honorary.granted_for(customer_id or "")
         if found is None:
@@ -184,7 +200,7 @@ async def close_expired_grants(uow: TieringUnitOfWork, *, run: DailyRun, after: 
 
 async def _supersede_grant_in_force(uow: TieringUnitOfWork, *, by: Application, as_of: date, at: datetime) -> None:
     """A new grant replaces the customer's grant in force, which is closed (and recorded) first."""
-    previous = await uow.honorary.granted_for(by.customer_id)
+    previous = await uow.honorary.granted_for(by.customer_id, program=by.program)
     if previous is None or previous.id == by.id:
         return
     ending = superseded(previous, by=by.id, as_of=as_of, at=at)
@@ -195,9 +211,10 @@ async def _supersede_grant_in_force(uow: TieringUnitOfWork, *, by: Application, 
     await uow.honorary.index_state(previous)
 
 
-async def _locked(uow: TieringUnitOfWork, application_id: str) -> Application:
+async def _locked(uow: TieringUnitOfWork, application_id: str, *, program: str) -> Application:
     await uow.honorary.lock([application_id])
     application = await uow.honorary.get(application_id)
-    if application is None:
-        raise NotFound(f"no honorary application {application_id}", reason="unknown_application")
+    if application is None or application.program != program:
+        kind = "honorary application" if program == INDIVIDUAL else "group designation"
+        raise NotFound(f"no {kind} {application_id}", reason="unknown_application")
     return application
