@@ -1,11 +1,12 @@
-"""What assignment reads: the HR events and the tier decisions."""
+"""What assignment reads: the HR events, the tier decisions, and the CRM's customer profiles (for the
+duties' birthdays; the topic's other event types are not assignment's and are ignored)."""
 
 from services.assignment import handlers
 from services.assignment.repositories import AssignmentUnitOfWork
-from shared.events.inbound import AGENT_EVENT_ADAPTER
+from shared.events.inbound import AGENT_EVENT_ADAPTER, CUSTOMER_EVENT_ADAPTER
 from shared.events.internal import TIER_DECIDED_ADAPTER
 from shared.processing import Route
-from shared.topics import AGENT_EVENTS, REPRESENTATIVES, TIER_DECISIONS
+from shared.topics import AGENT_EVENTS, CUSTOMER_EVENTS, REPRESENTATIVES, TIER_DECISIONS
 
 PUBLISHES_TO = (REPRESENTATIVES,)
 
@@ -26,5 +27,10 @@ def routes() -> list[Route[AssignmentUnitOfWork]]:
             topic=TIER_DECISIONS,
             adapter=TIER_DECIDED_ADAPTER,
             handlers={"tier_decided": handlers.on_tier_decided},
+        ),
+        Route(
+            topic=CUSTOMER_EVENTS,
+            adapter=CUSTOMER_EVENT_ADAPTER,
+            handlers={"customer_upserted": handlers.on_customer_upserted},
         ),
     ]

@@ -30,8 +30,8 @@ from services.assignment.domain.facts import Cause, Departure, Disqualification
 from services.assignment.domain.reassignment import TierStep, step_for_tier
 from services.assignment.domain.records import StoredAgent, departed, disqualified, with_profile, with_tier
 from services.assignment.repositories import AssignmentUnitOfWork
-from services.assignment.workflows import apply_choice, fill, revise
-from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted
+from services.assignment.workflows import apply_choice, duties, fill, revise
+from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted, CustomerUpserted
 from shared.events.internal import InternalEvent, TierDecided
 
 
@@ -44,6 +44,9 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
         return []
     customer = with_tier(stored, facts)
     uow.customers.save_customer(customer)
+    await duties.follow_tier(
+        uow, before=stored, now=customer, policies=mapping.policy_issues_of(event), effective_at=event.effective_at
+    )
     step = step_for_tier(is_vip=customer.is_vip, represented=customer.representative is not None)
     if step is TierStep.END:
         return await apply_choice(
@@ -54,6 +57,19 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
         was_vip = stored is not None and stored.is_vip
         why = "still VIP without a representative; tried again" if was_vip else f"became VIP ({facts.tier})"
         return await fill(uow, [customer], cause=cause, why=why)
+    return []
+
+
+async def on_customer_upserted(event: CustomerUpserted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+    """The CRM profile (birthday, branch) for the duties; an older profile than the one kept is stale."""
+    profile = mapping.crm_profile_of(event)
+    await uow.profiles.lock([profile.customer_id])
+    stored = await uow.profiles.get(profile.customer_id)
+    if stored is not None and profile.at < stored.at:
+        uow.mark_stale()
+        return []
+    uow.profiles.save_profile(profile)
+    await duties.follow_profile(uow, profile, before=stored, on=event.occurred_at.astimezone(uow.ruleset.zone).date())
     return []
 
 

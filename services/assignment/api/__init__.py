@@ -1,6 +1,6 @@
 """Assignment's HTTP API: the dependency its routers share, and every router of the service.
 
-Assignment has no daily run (departures act on receipt), so no `POST /v1/daily-runs`.
+`POST /v1/daily-runs` runs the duties' steps (`workflows.DAILY_RUN_STEPS`).
 """
 
 from typing import Annotated
@@ -15,9 +15,24 @@ Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactio
 
 
 def _routers() -> tuple[APIRouter, ...]:
-    from services.assignment.api import customers, representatives
+    from services.assignment.api import campaigns, customers, duties, representatives
+    from services.assignment.workflows import DAILY_RUN_STEPS
+    from shared.api import daily_run_router
 
-    return (representatives.router, customers.router)
+    return (
+        representatives.router,
+        customers.router,
+        duties.router,
+        campaigns.router,
+        daily_run_router(
+            steps=DAILY_RUN_STEPS,
+            description=(
+                "The representative's duties on `as_of`: the year's holiday items generated ahead for every VIP "
+                "(the first run dated in a year), then open items due before `as_of` become overdue (through "
+                "the partial index on the due date). Safe to run twice."
+            ),
+        ),
+    )
 
 
 ROUTERS = _routers()

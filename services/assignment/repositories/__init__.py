@@ -7,7 +7,8 @@ per table just before the commit. A repository asked for something not loaded lo
 reads and single events work the same way.
 
 Customers are in `customers`, service persons in `agents` (their pools in `pools`), contacts in
-`contacts`, the history in `history`.
+`contacts`, the history in `history`; the duties' work items in `work_items` (the set-based
+statements in `duty_sets`), the CRM profiles in `profiles`.
 """
 
 from collections.abc import Sequence
@@ -21,6 +22,8 @@ from services.assignment.repositories.agents import AgentRepository
 from services.assignment.repositories.contacts import ContactRepository
 from services.assignment.repositories.customers import CustomerRepository
 from services.assignment.repositories.history import HistoryRepository
+from services.assignment.repositories.profiles import ProfileRepository
+from services.assignment.repositories.work_items import WorkItemRepository
 from shared.db import UnitOfWork
 from shared.events.values import Channel
 from shared.ruleset import Ruleset
@@ -34,6 +37,8 @@ class AssignmentUnitOfWork(UnitOfWork):
         self.customers = CustomerRepository(connection)
         self.contacts = ContactRepository(connection)
         self.history = HistoryRepository(connection)
+        self.profiles = ProfileRepository(connection)
+        self.work_items = WorkItemRepository(connection)
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load what the batch's handlers will read, in a handful of statements: the
@@ -55,6 +60,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.agents.load(named)
         await self.contacts.load([*touched.customer_ids, *(customer.customer_id for customer in held)])
         await self.agents.load_pools(touched.new_vips_by_channel)
+        await self.profiles.load(touched.customer_ids)
 
     async def _pools_gaining(self, profiles: Sequence[Agent]) -> set[Channel]:
         """Channels where a profile in the batch may make a pool member or top performer assignable
@@ -72,3 +78,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.customers.flush()
         await self.contacts.flush()
         await self.history.flush()
+        await self.profiles.flush()
+        # after the customers: every pending item of a customer locked here follows their representative
+        self.work_items.touch(customer.customer_id for customer in self.customers.held())
+        await self.work_items.flush()

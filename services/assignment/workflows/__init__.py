@@ -2,8 +2,9 @@
 `RepresentativeChanged` to publish. The handlers decide *when*; the domain decides *who*; this
 module is the one place a representative is ever changed.
 
-Assignment has no HTTP command and no daily run yet (departures act on receipt): its workflows are
-what the handlers share, filling vacancies (`fill`) and revising a choice on a late fact (`revise`).
+Its workflows are what the handlers share, filling vacancies (`fill`) and revising a choice on a late
+fact (`revise`); the representative's duties (work items, campaigns, completions, their daily-run
+steps) are in `workflows/duties.py`.
 """
 
 from collections import Counter
@@ -205,3 +206,9 @@ async def revise(
     if choice is None:
         return []
     return await apply_choice(uow, customer, choice, agents=agents, cause=cause, why=why, decided_at=decided_at)
+
+
+from services.assignment.workflows import duties  # noqa: E402
+
+DAILY_RUN_STEPS = duties.DUTY_STEPS
+"""The daily run's steps: the year's holiday items generated ahead, then items falling overdue."""
