@@ -21,7 +21,7 @@ from cli.tokens import DEV_TOKEN_VAR, TokenFormatError, read_tokens_file
 from shared.ruleset import RulesetError, load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
 
-DAILY_RUN_ORDER = ("scoring", "tiering", "entitlements")
+DAILY_RUN_ORDER = ("scoring", "tiering", "assignment", "entitlements")
 REQUEST_TIMEOUT = httpx.Timeout(connect=5.0, read=900.0, write=30.0, pool=5.0)
 """A daily run over a large book takes minutes (set-based, but still every customer): wait for it."""
 RULESET_PATH_VAR = "VIP_RULESET_PATH"
@@ -115,7 +115,7 @@ def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.dat
     type=int,
     default=DEFAULT_HTTP_PORT_BASE,
     show_default=True,
-    help="Scoring's port; tiering +1, entitlements +3. Env VIP_SCORING_URL etc. override per service.",
+    help="Scoring's port; tiering +1, assignment +2, entitlements +3. Env VIP_SCORING_URL etc. override per service.",
 )
 @click.option(
     "--data-dir",
@@ -126,7 +126,7 @@ def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.dat
     help="Where `vip up` keeps tokens.env (env VIP_DATA_DIR).",
 )
 def daily_run_command(as_of: dt.datetime | None, token: str | None, http_port_base: int, data_dir: Path) -> None:
-    """Run the daily determination for AS_OF: scoring, then tiering, then entitlements."""
+    """Run the daily determination for AS_OF: scoring, then tiering, then assignment (the duties), then entitlements."""
     bearer = resolve_token(token=token, environ=os.environ, data_dir=data_dir)
     day = as_of.date() if as_of is not None else insurer_today(os.environ)
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
