@@ -92,11 +92,31 @@ def test_only_new_policies_issued_within_the_delivery_days_give_a_delivery() -> 
         PolicyIssue("P-new", date(2027, 3, 1)),
     ]
 
-    items = delivery_items("C1", policies=policies, known=["P-known"], as_of=date(2027, 3, 5), duties=DUTIES)
+    items = delivery_items(
+        "C1", policies=policies, known=["P-known"], as_of=date(2027, 3, 5), duties=DUTIES, late_by_at_most=15
+    )
 
     (item,) = items
     assert item.occasion == "policy P-new delivered" and item.channels == {ContactChannel.VISIT}
     assert item.opens_on == date(2027, 3, 1) and item.due_on == date(2027, 3, 11)  # 10 days of issue
+
+
+@pytest.mark.parametrize(
+    ("learned_on", "due_on"),
+    [
+        (date(2027, 3, 11), date(2027, 3, 11)),  # the last of its days
+        (date(2027, 3, 17), date(2027, 3, 27)),  # after its cooling-off: the days from when it was learned
+        (date(2027, 3, 26), date(2027, 4, 5)),  # the latest the cooling-off allows
+        (date(2027, 3, 27), None),  # later still: an old policy, delivered when issued
+    ],
+)
+def test_a_policy_learned_of_late_is_due_the_ruleset_days_after(learned_on: date, due_on: date | None) -> None:
+    items = delivery_items(
+        "C1", policies=[PolicyIssue("P1", date(2027, 3, 1))], known=[], as_of=learned_on, duties=DUTIES,
+        late_by_at_most=15,
+    )
+
+    assert [item.due_on for item in items] == ([due_on] if due_on else [])
 
 
 def test_a_service_request_gives_a_help_item_due_within_the_ruleset_days() -> None:

@@ -92,10 +92,13 @@ def _wait_ready(platform: Platform, timeout_s: float = 180) -> None:
 
 
 @contextmanager
-def running_platform(data_dir: Path, *, tokens: str) -> Iterator[Platform]:
-    """`vip up` with embedded PostgreSQL and Tansu; stopped with SIGINT (then killed) at the end."""
+def running_platform(data_dir: Path, *, tokens: str, allow_future_daily_run: bool = False) -> Iterator[Platform]:
+    """`vip up` with embedded PostgreSQL and Tansu; stopped with SIGINT (then killed) at the end.
+    `allow_future_daily_run`: scenarios that run the daily run for a date ahead (a new year's duties)."""
     broker_port, http_base = free_port(), _free_http_base()
     env = {**os.environ, "VIP_API_TOKENS": tokens}
+    if allow_future_daily_run:
+        env["VIP_ALLOW_FUTURE_DAILY_RUN"] = "true"
     for name in ("VIP_KAFKA_BOOTSTRAP_SERVERS", "VIP_POSTGRES_URL"):
         env.pop(name, None)
     with (data_dir / "vip-up.out").open("wb") as output:

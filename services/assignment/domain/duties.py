@@ -119,23 +119,30 @@ class PolicyIssue:
 
 
 def delivery_items(
-    customer_id: str, *, policies: Sequence[PolicyIssue], known: Iterable[str], as_of: date, duties: Duties
+    customer_id: str, *, policies: Sequence[PolicyIssue], known: Iterable[str], as_of: date, duties: Duties,
+    late_by_at_most: int,
 ) -> list[NewItem]:
-    """A delivery for each policy not seen before whose delivery is still within its days on `as_of`.
+    """A delivery for each policy of a VIP not seen before, issued at most `late_by_at_most` days beyond
+    its delivery days before `as_of` (the ruleset's cooling-off: a new policy's points, and so the
+    decision that shows it, may come only when its cooling-off ends).
 
-    A customer who becomes VIP brings policies issued long ago: those were delivered when issued, so
-    only a policy issued within the ruleset's days gives an item (interpretation of "each new policy").
+    Due within the ruleset's days of issue; a policy the platform learns of after that date (its
+    decision came at the end of its cooling-off) is due the ruleset's days after `as_of`. A customer who
+    becomes VIP brings policies issued long ago: those were delivered when issued and give no item
+    (interpretation of "each new policy").
     """
     seen = set(known)
+    days = duties.rule(Duty.POLICY_DELIVERY).days_allowed
     items = []
     for policy in policies:
         opens_on, due_on = _window(Duty.POLICY_DELIVERY, policy.issued_on, duties)
-        if policy.policy_no in seen or due_on < as_of:
+        if policy.policy_no in seen or due_on < as_of - timedelta(days=late_by_at_most):
             continue
         items.append(
             NewItem(
                 customer_id=customer_id, duty=Duty.POLICY_DELIVERY, occasion=f"policy {policy.policy_no} delivered",
-                occasion_key=f"delivery:{policy.policy_no}", opens_on=opens_on, due_on=due_on,
+                occasion_key=f"delivery:{policy.policy_no}", opens_on=opens_on,
+                due_on=due_on if due_on >= as_of else as_of + timedelta(days=days),
                 channels=duties.rule(Duty.POLICY_DELIVERY).channels,
             )
         )

@@ -61,7 +61,10 @@ async def follow_tier(
             from_date=effective_at, duties=duties,
         )
     known = [share.policy_no for share in before.policies] if before is not None else []
-    items += delivery_items(now.customer_id, policies=policies, known=known, as_of=effective_at, duties=duties)
+    items += delivery_items(
+        now.customer_id, policies=policies, known=known, as_of=effective_at, duties=duties,
+        late_by_at_most=uow.ruleset.cooling_off_days,
+    )
     uow.work_items.add(items)
 
 
