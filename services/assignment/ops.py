@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -157,7 +157,7 @@ async def representation(
 @router.get("/duties")
 async def duties(
     _: Ops, ruleset: CurrentRuleset, transactions: Annotated[Transactions[Any], Depends(transactions_of)],
-    year: int | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
 ) -> DutyFigures:
     """The representatives' duties in a calendar year (default this one), as of today: per representative
     and per branch (the representative's), items due so far, done on time, the on-time share, overdue

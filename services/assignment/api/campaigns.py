@@ -16,6 +16,8 @@ from shared.events.values import Channel
 from shared.ruleset import Duty
 
 router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+"""The calendar the platform plans duties in (and the lunar calendar library covers)."""
 
 
 class Scope(BaseModel):
@@ -32,8 +34,10 @@ class NewCampaign(BaseModel):
 
     duty: Literal["company_news", "new_product", "service_festival"]
     title: str = Field(min_length=1, max_length=200, description='e.g. "Spring service festival 2027"')
-    starts_on: date = Field(description="the items open on this date")
-    due_on: date | None = Field(default=None, description="default: starts_on plus the ruleset's days")
+    starts_on: date = Field(ge=FIRST_DAY, le=LAST_DAY, description="the items open on this date")
+    due_on: date | None = Field(
+        default=None, ge=FIRST_DAY, le=LAST_DAY, description="default: starts_on plus the ruleset's days"
+    )
     scope: Scope = Field(default_factory=Scope)
 
 

@@ -11,7 +11,7 @@ representative does.
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.assignment.api import Transactions
@@ -27,7 +27,10 @@ router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
 
 RepresentativeOrOps = Annotated[Principal, Depends(require_roles("representative", "ops"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+CalendarDate = Annotated[date, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+"""The dates the platform plans for: a week's end or a year's occasions stay within the calendar."""
 
 
 class Item(BaseModel):
@@ -131,7 +134,7 @@ async def report_service_request(
 @router.get("/representatives/{agent_id}/work-items")
 async def work_list(
     agent_id: str, *, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
-    view: View = "this_week", as_of: date | None = None, limit: Limit = 50, offset: Offset = 0,
+    view: View = "this_week", as_of: CalendarDate | None = None, limit: Limit = 50, offset: Offset = 0,
 ) -> WorkList:
     """The representative's items still to be done, earliest due first: `this_week` (due from `as_of`,
     default today, to Sunday), `overdue` (due before `as_of`), or `pending` (all)."""
@@ -145,7 +148,7 @@ async def work_list(
 
 @router.post("/work-items/{item_id}/completion")
 async def record_done(
-    item_id: int, body: Done, principal: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions
+    item_id: ItemId, body: Done, principal: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions
 ) -> Item:
     """Records the item done (date, channel, note) by its representative. 404 unknown item; 422 a channel
     the duty does not allow (the detail names the allowed ones), a date before the item opens or in the
