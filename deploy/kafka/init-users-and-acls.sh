@@ -49,13 +49,16 @@ allow vip-tiering Write topic vip.tier-decisions.v1
 allow vip-tiering Write topic vip.customer-scores.v1.dlq
 allow vip-tiering Write topic crm.customer-events.dlq
 
-# assignment: tier decisions and agent events in, representatives out.
+# assignment: tier decisions, agent events and customer profiles (the duties' birthdays) in,
+# representatives out.
 allow vip-assignment Read topic vip.tier-decisions.v1
 allow vip-assignment Read topic hr.agent-events
+allow vip-assignment Read topic crm.customer-events
 allow vip-assignment Read group vip-assignment
 allow vip-assignment Write topic vip.representatives.v1
 allow vip-assignment Write topic vip.tier-decisions.v1.dlq
 allow vip-assignment Write topic hr.agent-events.dlq
+allow vip-assignment Write topic crm.customer-events.dlq
 
 # entitlements: tier decisions and representatives in, nothing out but its dead letters.
 allow vip-entitlements Read topic vip.tier-decisions.v1

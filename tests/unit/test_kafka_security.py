@@ -40,7 +40,7 @@ SECURITY_KEYS = {"security_protocol", "sasl_mechanism", "sasl_plain_username", "
 CONSUMES = {
     "scoring": {POLICY_EVENTS},
     "tiering": {CUSTOMER_SCORES, CUSTOMER_EVENTS},
-    "assignment": {TIER_DECISIONS, AGENT_EVENTS},
+    "assignment": {TIER_DECISIONS, AGENT_EVENTS, CUSTOMER_EVENTS},
     "entitlements": {TIER_DECISIONS, REPRESENTATIVES},
 }
 PUBLISHES = {
