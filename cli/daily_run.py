@@ -1,7 +1,8 @@
 """`vip daily-run`: the day's determination, service by service, in the order the data flows.
 
 Scoring first (policies whose cooling-off ends that day start to count), then tiering (tiers from
-the new points, honorary expiries), then entitlements (value-added periods that roll over). Each step
+the new points, honorary expiries), then assignment (departures announced ahead whose date has
+come), then entitlements (value-added periods that roll over). Each step
 must finish before the next starts, so the run stops at the first service that fails or refuses (a
 date after tomorrow in the insurer's zone, unless the services allow it): its `detail` is printed and
 the command exits 1.
@@ -126,7 +127,7 @@ def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.dat
     help="Where `vip up` keeps tokens.env (env VIP_DATA_DIR).",
 )
 def daily_run_command(as_of: dt.datetime | None, token: str | None, http_port_base: int, data_dir: Path) -> None:
-    """Run the daily determination for AS_OF: scoring, then tiering, then assignment (the duties), then entitlements."""
+    """Run the daily determination for AS_OF: scoring, tiering, assignment, then entitlements."""
     bearer = resolve_token(token=token, environ=os.environ, data_dir=data_dir)
     day = as_of.date() if as_of is not None else insurer_today(os.environ)
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:

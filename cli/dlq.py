@@ -1,189 +1,162 @@
-"""`vip dlq replay`: send parked messages back to the topic they came from, once the cause is fixed.
+"""`vip dlq list / show / replay`: the messages a service could not apply, from its own database.
 
-A dead letter's value is the original message, byte for byte, and its key the original key; headers
-say why and where it failed (`shared/dead_letters.py`). Replaying re-publishes value and key to the
-source topic, so the message takes the normal path again: applied if the cause is gone, parked again
-(with a new reason) if not. Replaying twice is harmless for events that were applied: the services'
-inboxes recognise their event ids. The dead-letter topic itself is left as it is (it is the record).
+Each service keeps its dead letters durably (`dead_letters`: original bytes, key and headers, the
+reason, the source topic, partition and offset) and serves them on `/v1/ops/dead-letters`
+(`cli/dead_letters.py`); the token is the one `vip daily-run` uses. A replay goes through the
+service, which sends the letter back to its **original partition** (not by key: a producer such as
+librdkafka hashes keys differently) with its original headers, and marks it. What still fails is
+parked again with its new reason; what was already applied is recognised by the inboxes and skipped.
 """
 
-import asyncio
-import time
+import os
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
+import httpx
 
-from cli.layout import DEFAULT_BOOTSTRAP_SERVERS
-from shared.dead_letters import FAILED_AT, REASON, SOURCE_OFFSET, SOURCE_PARTITION, SOURCE_TOPIC
-from shared.topics import DLQ_SUFFIX, dead_letter_topic_for
+from cli.daily_run import resolve_token
+from cli.dead_letters import DeadLetterApi, Letter, letter_line, newest_first, parse_since, select_for_replay
+from cli.layout import DEFAULT_DATA_DIR, DEFAULT_HTTP_PORT_BASE, SERVICES, SERVICES_BY_NAME, service_base_url
+from shared.topics import DLQ_SUFFIX
 
-REPLAYED_FROM = "dlq.replayed_from"
-
-
-@dataclass(frozen=True)
-class DeadLetter:
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    headers: dict[str, str]
-
-    @property
-    def failed_at(self) -> datetime | None:
-        raw = self.headers.get(FAILED_AT)
-        try:
-            return datetime.fromisoformat(raw) if raw else None
-        except ValueError:
-            return None
-
-    @property
-    def reason(self) -> str:
-        return self.headers.get(REASON, "(no reason recorded)")
+TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=30.0, pool=5.0)
+SERVICE_NAMES = [service.name for service in SERVICES]
 
 
-def parse_since(raw: str) -> datetime:
-    """A date (midnight UTC) or an ISO date-time (UTC if it names no offset)."""
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _options(command: F) -> F:
+    """The options every listing command shares: which services, the token, where they listen."""
+    for option in reversed([
+        click.option("--service", "services", multiple=True, type=click.Choice(SERVICE_NAMES),
+                     help="Only this service (repeatable); default: all four."),
+        click.option("--token", help="API bearer token with role ops (default: env VIP_TOKEN, else the dev token)."),
+        click.option("--http-port-base", type=int, default=DEFAULT_HTTP_PORT_BASE, show_default=True,
+                     help="Scoring's port; the others follow. Env VIP_SCORING_URL etc. override per service."),
+        click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR,
+                     envvar="VIP_DATA_DIR", show_default=True, help="Where `vip up` keeps tokens.env."),
+    ]):
+        command = option(command)
+    return command
+
+
+def _api(*, client: httpx.Client, services: tuple[str, ...], token: str | None, http_port_base: int,
+         data_dir: Path) -> DeadLetterApi:
+    bearer = resolve_token(token=token, environ=os.environ, data_dir=data_dir)
+    urls = {name: service_base_url(service=SERVICES_BY_NAME[name], http_port_base=http_port_base)
+            for name in (services or SERVICE_NAMES)}
+    return DeadLetterApi(client=client, urls=urls, token=bearer)
+
+
+def _since(raw: str | None) -> datetime | None:
     try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        moment = datetime.combine(date.fromisoformat(raw), datetime.min.time())
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_since(raw) if raw else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
 
 
-def select_for_replay(
-    letters: list[DeadLetter], *, source_topic: str, since: datetime | None, limit: int | None
-) -> list[DeadLetter]:
-    """The letters from `source_topic` parked at or after `since`, oldest first, at most `limit`.
-
-    One key's messages share a partition, where they were parked in order; sorting by failure time,
-    then partition and offset, keeps that order.
-    """
-    earliest = datetime.min.replace(tzinfo=UTC)
-    chosen = [
-        letter for letter in letters
-        if letter.headers.get(SOURCE_TOPIC, source_topic) == source_topic
-        and (since is None or (letter.failed_at is not None and letter.failed_at >= since))
-    ]
-    chosen.sort(key=lambda letter: (letter.failed_at or earliest, letter.partition, letter.offset))
-    return chosen if limit is None else chosen[:limit]
-
-
-async def read_dead_letters(*, bootstrap_servers: str, topic: str, timeout_s: float = 60) -> list[DeadLetter]:
-    """Every record of the dead-letter topic, from its start to its end as of the first fetch.
-
-    The end is taken from the fetch's high watermark rather than ListOffsets, which the embedded
-    Tansu broker answers short (the base offset of the last batch).
-    """
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, client_id="vip-dlq", group_id=None, enable_auto_commit=False,
-        auto_offset_reset="earliest", fetch_max_wait_ms=50,
-    )
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            raise click.ClickException(f"topic {topic} does not exist on {bootstrap_servers}")
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        letters: list[DeadLetter] = []
-        ends: dict[TopicPartition, int] = {}
-        deadline = time.monotonic() + timeout_s
-        while len(ends) < len(partitions) or any([await consumer.position(tp) < end for tp, end in ends.items()]):
-            if time.monotonic() > deadline:
-                raise click.ClickException(f"could not read {topic} to its end within {timeout_s:g} s")
-            batch = await consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                letters.extend(
-                    DeadLetter(
-                        partition=record.partition, offset=record.offset, key=record.key, value=record.value or b"",
-                        headers={name: value.decode(errors="replace") for name, value in record.headers},
-                    )
-                    for record in records
-                )
-            for tp in partitions:
-                highwater = consumer.highwater(tp)
-                if tp not in ends and highwater is not None:
-                    ends[tp] = highwater
-        return letters
-    finally:
-        await consumer.stop()
-
-
-async def replay(
-    *, bootstrap_servers: str, source_topic: str, since: datetime | None, limit: int | None, dry_run: bool,
-    report: Callable[[str], None],
-) -> list[DeadLetter]:
-    """Re-publish the chosen dead letters to `source_topic`; the letters chosen."""
-    from aiokafka import AIOKafkaProducer
-
-    dead_letter_topic = dead_letter_topic_for(source_topic)
-    letters = await read_dead_letters(bootstrap_servers=bootstrap_servers, topic=dead_letter_topic)
-    chosen = select_for_replay(letters, source_topic=source_topic, since=since, limit=limit)
-    report(f"{len(letters)} message(s) parked on {dead_letter_topic}; {len(chosen)} chosen for replay")
-    for reason, count in Counter(letter.reason for letter in chosen).most_common(10):
-        report(f"  {count:>6}  {reason[:160]}")
-    if dry_run or not chosen:
-        return chosen
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, client_id="vip-dlq", acks="all", linger_ms=5)
-    await producer.start()
-    try:
-        futures = [
-            await producer.send(
-                source_topic, value=letter.value, key=letter.key,
-                headers=[(REPLAYED_FROM, f"{dead_letter_topic}[{letter.partition}]@{letter.offset}".encode()),
-                         (SOURCE_PARTITION, letter.headers.get(SOURCE_PARTITION, "").encode()),
-                         (SOURCE_OFFSET, letter.headers.get(SOURCE_OFFSET, "").encode())],
-            )
-            for letter in chosen
-        ]
-        await asyncio.gather(*futures)
-    finally:
-        await producer.stop()
-    return chosen
+def _source_topic(topic: str | None) -> str | None:
+    if topic is not None and topic.endswith(DLQ_SUFFIX):
+        raise click.BadParameter(f"name the source topic, not {topic}", param_hint="--topic")
+    return topic
 
 
 @click.group("dlq")
 def dlq_command() -> None:
-    """Dead-letter topics (`<topic>.dlq`): messages a service could not apply, with the reason."""
+    """Dead letters: messages a service could not apply, kept in its database with the reason."""
+
+
+@dlq_command.command("list")
+@click.option("--topic", help="Only letters from this source topic, e.g. pas.policy-events.")
+@click.option("--since", "since_text", help="Only letters parked at or after this date or ISO date-time (UTC).")
+@click.option("--limit", type=click.IntRange(min=1, max=10_000), default=50, show_default=True,
+              help="The newest this many letters.")
+@_options
+def list_command(*, topic: str | None, since_text: str | None, limit: int, services: tuple[str, ...],
+                 token: str | None, http_port_base: int, data_dir: Path) -> None:
+    """The newest dead letters of every service: when, where from (topic[partition]@offset), why."""
+    source_topic, since = _source_topic(topic), _since(since_text)
+    with httpx.Client(timeout=TIMEOUT) as client:
+        api = _api(client=client, services=services, token=token, http_port_base=http_port_base, data_dir=data_dir)
+        letters = [letter for service in api.services
+                   for letter in api.newest(service, source_topic=source_topic, since=since, limit=limit)]
+    shown = newest_first(letters, limit=limit)
+    for letter in shown:
+        click.echo(letter_line(letter))
+    click.echo(f"{len(shown)} dead letter(s)" + (" (newest shown; raise --limit for more)" if len(letters) > limit
+                                                  else ""))
+
+
+@dlq_command.command("show")
+@click.argument("service", type=click.Choice(SERVICE_NAMES))
+@click.argument("letter_id", type=click.IntRange(min=1))
+@click.option("--token", help="API bearer token with role ops (default: env VIP_TOKEN, else the dev token).")
+@click.option("--http-port-base", type=int, default=DEFAULT_HTTP_PORT_BASE, show_default=True)
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA_DIR,
+              envvar="VIP_DATA_DIR", show_default=True)
+def show_command(*, service: str, letter_id: int, token: str | None, http_port_base: int, data_dir: Path) -> None:
+    """One dead letter of SERVICE: where it came from, why, its original headers and value."""
+    with httpx.Client(timeout=TIMEOUT) as client:
+        api = _api(client=client, services=(service,), token=token, http_port_base=http_port_base, data_dir=data_dir)
+        body = api.show(service, letter_id)
+    for name in ("id", "stage", "source_topic", "source_partition", "source_offset", "failed_at", "reason",
+                 "replays", "last_replayed_at", "key", "size"):
+        click.echo(f"{name + ':':<18} {body.get(name)}")
+    click.echo("headers:")
+    for name, value in body.get("headers", []):
+        click.echo(f"  {name}: {value}")
+    click.echo(f"value ({body.get('value_encoding')}):")
+    click.echo(body.get("value", ""))
 
 
 @dlq_command.command("replay")
-@click.option("--topic", required=True, help="The source topic, e.g. pas.policy-events (not the .dlq one).")
-@click.option(
-    "--bootstrap-servers", envvar="VIP_KAFKA_BOOTSTRAP_SERVERS", default=DEFAULT_BOOTSTRAP_SERVERS,
-    show_default=True, help="Kafka bootstrap servers (env VIP_KAFKA_BOOTSTRAP_SERVERS).",
-)
+@click.argument("letter", required=False, metavar="[SERVICE:ID]")
+@click.option("--topic", help="Replay the letters from this source topic, e.g. pas.policy-events.")
 @click.option("--since", "since_text", help="Only letters parked at or after this date or ISO date-time (UTC).")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many letters, oldest first.")
 @click.option("--dry-run", is_flag=True, help="List what would be replayed; send nothing.")
-def replay_command(topic: str, bootstrap_servers: str, since_text: str | None, limit: int | None,
-                   dry_run: bool) -> None:
-    """Re-publish parked messages of TOPIC's dead-letter topic to TOPIC, unchanged, once fixed.
+@_options
+def replay_command(*, letter: str | None, topic: str | None, since_text: str | None, limit: int | None,
+                   dry_run: bool, services: tuple[str, ...], token: str | None, http_port_base: int,
+                   data_dir: Path) -> None:
+    """Send dead letters back to their source topic and ORIGINAL partition, headers kept, once fixed.
 
-    Each message goes back with its original key (so it lands on its original partition, in order
-    with its key's other messages) and its original bytes. What still fails is parked again with
-    its new reason; what was already applied is recognised by the services' inboxes and skipped.
+    Either one letter (`vip dlq replay scoring:17`) or a filtered set (`--topic`, `--since`,
+    `--limit`), oldest first so one key's messages go back in the order they failed.
     """
-    if topic.endswith(DLQ_SUFFIX):
-        raise click.BadParameter(f"name the source topic, not {topic}", param_hint="--topic")
-    try:
-        since = parse_since(since_text) if since_text else None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from exc
-    from aiokafka.errors import KafkaError
-
-    try:
-        chosen = asyncio.run(replay(
-            bootstrap_servers=bootstrap_servers, source_topic=topic, since=since, limit=limit, dry_run=dry_run,
-            report=click.echo,
-        ))
-    except KafkaError as exc:
-        raise click.ClickException(f"replaying via {bootstrap_servers} failed: {exc!r}") from exc
+    source_topic, since = _source_topic(topic), _since(since_text)
+    if (letter is None) == (source_topic is None):
+        raise click.UsageError("name one letter (SERVICE:ID) or a source topic (--topic), not both")
+    with httpx.Client(timeout=TIMEOUT) as client:
+        if letter is not None:
+            service, _, raw_id = letter.partition(":")
+            if service not in SERVICE_NAMES or not raw_id.isdigit():
+                raise click.BadParameter(f"expected SERVICE:ID, e.g. scoring:17, not {letter}", param_hint="LETTER")
+            api = _api(client=client, services=(service,), token=token, http_port_base=http_port_base,
+                       data_dir=data_dir)
+            chosen, skipped = select_for_replay([Letter.of(service, api.show(service, int(raw_id)))], limit=None)
+            source_topic = (chosen or skipped)[0].source_topic
+        else:
+            api = _api(client=client, services=services, token=token, http_port_base=http_port_base,
+                       data_dir=data_dir)
+            found = [found for service in api.services
+                     for found in api.newest(service, source_topic=source_topic, since=since)]
+            chosen, skipped = select_for_replay(found, limit=limit)
+        click.echo(f"{len(chosen)} dead letter(s) of {source_topic} chosen for replay")
+        for reason, count in Counter(chosen_letter.reason for chosen_letter in chosen).most_common(10):
+            click.echo(f"  {count:>6}  {reason[:160]}")
+        if skipped:
+            click.echo(f"{len(skipped)} letter(s) the broker refused for good are not replayable: "
+                       + ", ".join(f"{item.service}:{item.id}" for item in skipped[:20]))
+        if not dry_run:
+            for chosen_letter in chosen:
+                replayed = api.replay(chosen_letter)
+                click.echo(f"  {chosen_letter.service}:{chosen_letter.id} -> {replayed['topic']}"
+                           f"[{replayed['partition']}] (replay #{replayed['replays']})")
     verb = "would replay" if dry_run else "replayed"
-    click.echo(f"{verb} {len(chosen)} message(s) to {topic}")
+    click.echo(f"{verb} {len(chosen)} message(s) to {source_topic}")

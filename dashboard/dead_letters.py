@@ -1,117 +1,98 @@
-"""The dead-letter topics read straight from the broker: how many each holds, and the latest ones with
-their reasons (headers `dlq.reason`, `dlq.service`, `dlq.source_topic`, `dlq.failed_at`).
+"""The dead letters every service keeps in its own database, read through its HTTP API
+(`GET /v1/ops/dead-letters?limit=N&counts=true`, with the ops user's own token): how many each service
+keeps per source topic, and the newest ones with their reasons.
 
-The dead letter's value is the original message, which may hold customer data: only its size is
-shown.
+Not the `<topic>.dlq` topics: the memory-only broker loses them on a restart and a real one expires
+them; the database copy is the record. Each service answers only its newest `latest` letters (one
+page through the primary key), so the view costs the same however many are kept. The letter's value
+may hold customer data: only its size is shown. A service that does not answer is named; the others
+are still shown.
 """
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+import httpx
 
 from dashboard.problems import problem_detail
-from shared.topics import DLQ_SUFFIX, all_topics
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    topic: str
-    partition: int
-    offset: int
-    key: str | None
-    size: int
-    reason: str
+    id: int
     service: str
     source_topic: str
+    partition: int
+    offset: int
+    stage: str
+    size: int
+    reason: str
     failed_at: str
+    replays: int
+
+    @property
+    def position(self) -> str:
+        return f"[{self.partition}]@{self.offset}"
 
 
 @dataclass(frozen=True, slots=True)
 class DeadLetterReport:
     counts: dict[str, int]
+    """`<service>: <source topic>` -> letters kept."""
     latest: list[DeadLetter]
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """service -> why its letters are missing."""
 
 
-def dead_letter_topics() -> list[str]:
-    return [topic for topic in all_topics() if topic.endswith(DLQ_SUFFIX)]
+class DeadLettersUnavailable(Exception):
+    """No service answered."""
 
 
-def _header(headers: dict[str, bytes], name: str) -> str:
-    return headers.get(name, b"").decode(errors="replace")
-
-
-MAX_PARTITION_FETCH_BYTES = 256 * 1024
-"""Per partition and fetch: a dead letter's value is read only for its size, so a topic of large
-letters still costs a few fetches of this size, never the topic."""
-
-
-async def read_dead_letters(*, bootstrap_servers: str, latest: int = 20, timeout_s: float = 5.0) -> DeadLetterReport:
-    """Counts per DLQ topic (end minus beginning offsets) and the `latest` newest dead letters.
-
-    Bounded whatever the topics hold: each partition is read from `latest` before its end, so at most
-    `latest` letters per partition are fetched, and the whole read gives up after `timeout_s`.
-    """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False, fetch_max_wait_ms=20,
-        request_timeout_ms=int(timeout_s * 1000) + 1000, max_partition_fetch_bytes=MAX_PARTITION_FETCH_BYTES,
-        fetch_max_bytes=4 * MAX_PARTITION_FETCH_BYTES,
-    )
-    try:
-        async with asyncio.timeout(timeout_s):
-            await consumer.start()
-            return await read_newest(consumer, latest=latest)
-    finally:
-        await consumer.stop()
-
-
-def newest_window(*, beginning: int, end: int, latest: int) -> range:
-    """The offsets of a partition's `latest` newest records (fewer if it holds fewer)."""
-    return range(max(beginning, end - latest), end)
-
-
-def _letter(tp: TopicPartition, record: Any) -> DeadLetter:
-    headers = {name: value for name, value in record.headers}
+def _letter(service: str, body: dict[str, Any]) -> DeadLetter:
     return DeadLetter(
-        topic=tp.topic, partition=tp.partition, offset=record.offset,
-        key=record.key.decode(errors="replace") if record.key else None,
-        size=len(record.value or b""), reason=problem_detail(_header(headers, "dlq.reason"), limit=1000),
-        service=_header(headers, "dlq.service"), source_topic=_header(headers, "dlq.source_topic"),
-        failed_at=_header(headers, "dlq.failed_at"),
+        id=int(body["id"]), service=service, source_topic=str(body["source_topic"]),
+        partition=int(body["source_partition"]), offset=int(body["source_offset"]), stage=str(body["stage"]),
+        size=int(body["size"]), reason=problem_detail(str(body["reason"]), limit=1000),
+        failed_at=str(body["failed_at"]), replays=int(body["replays"]),
     )
 
 
-async def read_newest(consumer: AIOKafkaConsumer, *, latest: int) -> DeadLetterReport:
-    known = await consumer.topics()
-    partitions = [
-        TopicPartition(topic, partition)
-        for topic in dead_letter_topics()
-        if topic in known
-        for partition in sorted(consumer.partitions_for_topic(topic) or ())
-    ]
-    counts = {topic: 0 for topic in dead_letter_topics()}
-    if not partitions:
-        return DeadLetterReport(counts=counts, latest=[])
-    consumer.assign(partitions)
-    beginnings = await consumer.beginning_offsets(partitions)
-    ends = await consumer.end_offsets(partitions)
-    windows: dict[TopicPartition, range] = {}
-    for tp in partitions:
-        counts[tp.topic] += ends[tp] - beginnings[tp]
-        window = newest_window(beginning=beginnings[tp], end=ends[tp], latest=latest)
-        if window:
-            consumer.seek(tp, window.start)
-            windows[tp] = window
+async def _newest_of(
+    client: httpx.AsyncClient, *, service: str, url: str, token: str, latest: int
+) -> tuple[dict[str, int], list[DeadLetter]]:
+    response = await client.get(
+        f"{url}/v1/ops/dead-letters", params={"limit": str(latest), "counts": "true"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    if response.status_code != 200:
+        raise DeadLettersUnavailable(f"answered {response.status_code}: {problem_detail(response.text)}")
+    page = response.json()
+    counts = {f"{service}: {topic}": int(count) for topic, count in (page.get("counts") or {}).items()}
+    return counts, [_letter(service, body) for body in page["letters"]]
+
+
+async def read_dead_letters(
+    *, client: httpx.AsyncClient, urls: dict[str, str], token: str, latest: int = 20
+) -> DeadLetterReport:
+    """The `latest` newest letters over every service, newest first, and the counts per service and topic."""
+    results = await asyncio.gather(
+        *(_newest_of(client, service=service, url=url, token=token, latest=latest) for service, url in urls.items()),
+        return_exceptions=True,
+    )
+    counts: dict[str, int] = {}
     letters: list[DeadLetter] = []
-    while windows:
-        batch = await consumer.getmany(*windows, timeout_ms=200, max_records=latest)
-        for tp, records in batch.items():
-            wanted = windows.get(tp, range(0))
-            letters += [_letter(tp, record) for record in records if record.offset in wanted]
-        for tp in list(windows):
-            if await consumer.position(tp) >= windows[tp].stop:
-                del windows[tp]
-                consumer.pause(tp)  # nothing after the window is read, not even letters arriving now
+    unavailable: dict[str, str] = {}
+    for service, result in zip(urls, results, strict=True):
+        if isinstance(result, httpx.HTTPError | DeadLettersUnavailable):
+            unavailable[service] = f"{service}: {result!r}" if isinstance(result, httpx.HTTPError) else (
+                f"{service} {result}")
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            counts.update(result[0])
+            letters += result[1]
+    if unavailable and len(unavailable) == len(urls):
+        raise DeadLettersUnavailable("; ".join(unavailable.values()))
     letters.sort(key=lambda letter: letter.failed_at, reverse=True)
-    return DeadLetterReport(counts=counts, latest=letters[:latest])
+    return DeadLetterReport(counts=dict(sorted(counts.items())), latest=letters[:latest], unavailable=unavailable)

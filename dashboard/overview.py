@@ -1,6 +1,6 @@
 """Everything the dashboard shows, gathered server-side from the services' HTTP APIs (with the ops
-user's own token, so each service still decides what the user may see), their `/metrics` and the
-dead-letter topics. A source that fails leaves its panels empty with the reason, never the page."""
+user's own token, so each service still decides what the user may see, dead letters included) and
+their `/metrics`. A source that fails leaves its panels empty with the reason, never the page."""
 
 import asyncio
 import logging
@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from dashboard.config import DashboardSettings
-from dashboard.dead_letters import DeadLetterReport, read_dead_letters
+from dashboard.dead_letters import DeadLetterReport, DeadLettersUnavailable, read_dead_letters
 from dashboard.pipeline import RateHistory, ServiceHealth, parse_service_metrics
 from dashboard.problems import problem_detail
 
@@ -33,7 +33,7 @@ class Overview:
         self._urls = settings.service_urls()
         self._client = client
         self._rates = RateHistory()
-        self._dead_letters: tuple[float, DeadLetterReport] | None = None
+        self._dead_letters: dict[str, tuple[float, DeadLetterReport]] = {}
         self._dead_letters_lock = asyncio.Lock()
 
     async def _get(self, service: str, path: str, *, token: str, params: dict[str, str] | None = None) -> Any:
@@ -55,19 +55,21 @@ class Overview:
             return ServiceHealth(service=service, up=False)
         return parse_service_metrics(service, response.text)
 
-    async def _dead_letter_report(self) -> DeadLetterReport:
-        """Read from the broker at most every 5 s, however many browsers poll."""
+    async def _dead_letter_report(self, *, token: str) -> DeadLetterReport:
+        """Asked of the services at most every 5 s per user, however many browsers poll."""
         async with self._dead_letters_lock:
-            cached = self._dead_letters
+            cached = self._dead_letters.get(token)
             if cached is not None and time.monotonic() - cached[0] < 5:
                 return cached[1]
             try:
                 report = await read_dead_letters(
-                    bootstrap_servers=self._settings.kafka_bootstrap_servers, latest=LATEST_DEAD_LETTERS
+                    client=self._client, urls=self._urls, token=token, latest=LATEST_DEAD_LETTERS
                 )
-            except Exception as error:
-                raise SourceError(f"broker {self._settings.kafka_bootstrap_servers}: {error!r}") from error
-            self._dead_letters = (time.monotonic(), report)
+            except DeadLettersUnavailable as error:
+                raise SourceError(f"no service answered: {error}") from error
+            self._dead_letters = {token: (time.monotonic(), report)} | {
+                known: entry for known, entry in self._dead_letters.items() if time.monotonic() - entry[0] < 5
+            }
             return report
 
     async def build(self, *, token: str) -> dict[str, Any]:
@@ -83,7 +85,7 @@ class Overview:
             "representatives": self._get("assignment", "/v1/representatives", token=token, params={"limit": "15"}),
             "duties": self._get("assignment", "/v1/ops/duties", token=token),
             "usage": self._get("entitlements", "/v1/reports/costs", token=token, params=costs),
-            "dead_letters": self._dead_letter_report(),
+            "dead_letters": self._dead_letter_report(token=token),
         }
         results = await asyncio.gather(*sources.values(), return_exceptions=True)
         health = await asyncio.gather(*(self._scrape(service) for service in self._urls))
@@ -96,8 +98,10 @@ class Overview:
             elif isinstance(result, BaseException):
                 raise result
             elif isinstance(result, DeadLetterReport):
-                overview[name] = {"counts": result.counts, "total": sum(result.counts.values()),
-                                  "latest": [asdict(letter) for letter in result.latest]}
+                latest = [asdict(letter) | {"position": letter.position} for letter in result.latest]
+                overview[name] = {"counts": result.counts, "total": sum(result.counts.values()), "latest": latest}
+                if result.unavailable:
+                    overview["errors"][name] = "; ".join(result.unavailable.values())
             else:
                 overview[name] = result
         overview["pipeline"] = {"services": [entry.as_json() for entry in health], "rates": self._rates.rates()}

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 
 from shared.auth import Principal, require_roles
@@ -45,6 +45,9 @@ class DeadLetterSummary(BaseModel):
 class DeadLetterPage(BaseModel):
     letters: list[DeadLetterSummary]
     next_before_id: int | None
+    counts: dict[str, int] | None = Field(
+        default=None, description="letters kept per source topic, all pages (only when asked: `counts=true`)"
+    )
 
 
 class DeadLetter(DeadLetterSummary):
@@ -76,6 +79,7 @@ async def list_dead_letters(
     before_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     source_topic: Annotated[str | None, Query(max_length=249)] = None,
+    counts: Annotated[bool, Query(description="also count the letters kept per source topic")] = False,
 ) -> DeadLetterPage:
     """The newest dead letters first; pass `next_before_id` back as `before_id` for the next page."""
     statement = select(*_SUMMARY).order_by(DEAD_LETTERS.c.id.desc()).limit(limit)
@@ -85,8 +89,14 @@ async def list_dead_letters(
         statement = statement.where(DEAD_LETTERS.c.source_topic == source_topic)
     async with request.app.state.runtime.transactions.engine.connect() as connection:
         rows = (await connection.execute(statement)).all()
+        counted = None
+        if counts:
+            per_topic = select(DEAD_LETTERS.c.source_topic, func.count()).group_by(DEAD_LETTERS.c.source_topic)
+            counted = {str(topic): int(count) for topic, count in (await connection.execute(per_topic)).all()}
     letters = [DeadLetterSummary.model_validate(row._asdict()) for row in rows]
-    return DeadLetterPage(letters=letters, next_before_id=letters[-1].id if len(letters) == limit else None)
+    return DeadLetterPage(
+        letters=letters, next_before_id=letters[-1].id if len(letters) == limit else None, counts=counted
+    )
 
 
 async def _letter(request: Request, letter_id: int) -> Any:

@@ -87,3 +87,14 @@ def create_platform_tables() -> None:
         "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log "
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_is_append_only()"
     )
+
+
+def drop_platform_tables() -> None:
+    """The way back from `create_platform_tables`."""
+    from alembic import op
+
+    op.drop_index("inbox_processed_at", table_name="inbox")
+    op.drop_table("audit_log")
+    op.execute("DROP FUNCTION audit_log_is_append_only()")
+    op.drop_table("daily_run_log")
+    op.drop_table("dead_letters")

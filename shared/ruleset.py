@@ -207,6 +207,8 @@ class Ruleset(BaseModel):
     cutover_date: date
     cooling_off_days: int = Field(ge=0)
     value_added_period_months: int = Field(ge=1)
+    redemption_reversal_days: int = Field(ge=0)
+    """A redemption may be reversed up to this many days after the day it was made, that day included."""
     points_2015: Points2015
     legacy: LegacyFactors
     thresholds: dict[Standard, Thresholds]

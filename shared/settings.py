@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_RULESET_PATH = Path(__file__).resolve().parent.parent / "rulesets" / "individual-2015.yaml"
+DEFAULT_GROUP_RULESET_PATH = Path(__file__).resolve().parent.parent / "rulesets" / "group-example.1.yaml"
 
 
 KafkaSecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -80,6 +81,9 @@ class ServiceSettings(KafkaSecuritySettings):
 
     api_tokens: SecretStr = SecretStr("")
     ruleset_path: Path = DEFAULT_RULESET_PATH
+    group_ruleset_path: Path = Field(
+        default=DEFAULT_GROUP_RULESET_PATH, description="the group program's ruleset (rules.md section 9)"
+    )
     log_level: str = "INFO"
     log_json: bool = True
     db_pool_size: int = 10

@@ -167,7 +167,7 @@ function renderDeadLetters(letters) {
   figure("dead-letters-total", letters.total);
   rows("dead-letter-counts", Object.entries(letters.counts), ([topic, count]) => [[topic, "th"], [count]]);
   rows("dead-letters", letters.latest, (letter) => [[letter.failed_at, "th"], [letter.service], [letter.source_topic],
-    [letter.key], [letter.reason, "reason"]]);
+    [letter.position], [letter.reason, "reason"]]);
 }
 
 function renderDuties(duties) {

@@ -40,6 +40,10 @@ allow vip-scoring Read topic pas.policy-events
 allow vip-scoring Read group vip-scoring
 allow vip-scoring Write topic vip.customer-scores.v1
 allow vip-scoring Write topic pas.policy-events.dlq
+# ... and the group program: group clients' profiles and experience in, group clients out.
+allow vip-scoring Read topic crm.customer-events
+allow vip-scoring Write topic crm.customer-events.dlq
+allow vip-scoring Write topic vip.group-clients.v1
 
 # tiering: scores and customer events in, tier decisions out.
 allow vip-tiering Read topic vip.customer-scores.v1
@@ -48,6 +52,12 @@ allow vip-tiering Read group vip-tiering
 allow vip-tiering Write topic vip.tier-decisions.v1
 allow vip-tiering Write topic vip.customer-scores.v1.dlq
 allow vip-tiering Write topic crm.customer-events.dlq
+# ... and the group program: clients and feedback in, group levels out.
+allow vip-tiering Read topic vip.group-clients.v1
+allow vip-tiering Read topic vip.group-feedback.v1
+allow vip-tiering Write topic vip.group-levels.v1
+allow vip-tiering Write topic vip.group-clients.v1.dlq
+allow vip-tiering Write topic vip.group-feedback.v1.dlq
 
 # assignment: tier decisions, agent events and customer profiles (the duties' birthdays) in,
 # representatives out.
@@ -58,7 +68,12 @@ allow vip-assignment Read group vip-assignment
 allow vip-assignment Write topic vip.representatives.v1
 allow vip-assignment Write topic vip.tier-decisions.v1.dlq
 allow vip-assignment Write topic hr.agent-events.dlq
+# ... customer profiles (birthdays for the duties) and the group program's levels; account managers out.
+allow vip-assignment Read topic crm.customer-events
 allow vip-assignment Write topic crm.customer-events.dlq
+allow vip-assignment Read topic vip.group-levels.v1
+allow vip-assignment Write topic vip.group-levels.v1.dlq
+allow vip-assignment Write topic vip.account-managers.v1
 
 # entitlements: tier decisions and representatives in, nothing out but its dead letters.
 allow vip-entitlements Read topic vip.tier-decisions.v1
@@ -66,10 +81,17 @@ allow vip-entitlements Read topic vip.representatives.v1
 allow vip-entitlements Read group vip-entitlements
 allow vip-entitlements Write topic vip.tier-decisions.v1.dlq
 allow vip-entitlements Write topic vip.representatives.v1.dlq
+# ... the group program: levels and account managers in, feedback for the next evaluation out.
+allow vip-entitlements Read topic vip.group-levels.v1
+allow vip-entitlements Read topic vip.account-managers.v1
+allow vip-entitlements Write topic vip.group-levels.v1.dlq
+allow vip-entitlements Write topic vip.account-managers.v1.dlq
+allow vip-entitlements Write topic vip.group-feedback.v1
 
 # The one-shot `topics` container: creates every topic and its dead-letter topic (shared/topics.py).
 for topic in pas.policy-events hr.agent-events crm.customer-events \
-             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1; do
+             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1 \
+             vip.group-clients.v1 vip.group-levels.v1 vip.account-managers.v1 vip.group-feedback.v1; do
   allow vip-topics Create topic "$topic"
   allow vip-topics Describe topic "$topic"
   allow vip-topics Create topic "$topic.dlq"
@@ -78,7 +100,8 @@ done
 
 # The ops dashboard reads the latest dead letters (no consumer group).
 for topic in pas.policy-events hr.agent-events crm.customer-events \
-             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1; do
+             vip.customer-scores.v1 vip.tier-decisions.v1 vip.representatives.v1 \
+             vip.group-clients.v1 vip.group-levels.v1 vip.account-managers.v1 vip.group-feedback.v1; do
   allow vip-dashboard Read topic "$topic.dlq"
 done
 

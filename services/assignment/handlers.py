@@ -14,7 +14,8 @@ raises the question of what "no churn" allows. The line drawn here:
   tier or serving channel, the representative no longer meeting the basic requirements (that bars
   new assignments only), a profile update of anyone already known.
 - Departure and disqualification always act, whenever they arrive; a person already departed or
-  disqualified is never chosen, so those events arriving early simply take effect at the choice.
+  disqualified is never chosen, so those events arriving early simply take effect at the choice. A
+  departure dated ahead waits for its date (the daily run); until then the person is active.
 - A VIP nobody can be found for stays unassigned (visible at `GET /v1/customers/unassigned`) and is
   filled as soon as someone who could take them becomes assignable: a new profile, or a profile
   turning eligible, of a person in their serving channel or on one of their policies; any later
@@ -26,11 +27,11 @@ raises the question of what "no churn" allows. The line drawn here:
 from dataclasses import replace
 
 from services.assignment import mapping
-from services.assignment.domain.facts import Cause, Departure, Disqualification
+from services.assignment.domain.facts import Cause, Disqualification
 from services.assignment.domain.reassignment import TierStep, step_for_tier
-from services.assignment.domain.records import StoredAgent, departed, disqualified, with_profile, with_tier
+from services.assignment.domain.records import StoredAgent, disqualified, with_profile, with_tier
 from services.assignment.repositories import AssignmentUnitOfWork
-from services.assignment.workflows import apply_choice, duties, fill, revise
+from services.assignment.workflows import apply_choice, duties, fill, revise, take_departure
 from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted, CustomerUpserted
 from shared.events.internal import InternalEvent, TierDecided
 
@@ -109,17 +110,11 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
 
 
 async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
-    """The departed person's customers are reassigned by the regular rule, the departed excluded."""
-    departure = mapping.departure_of(event)
-    await uow.agents.lock([departure.agent_id])
-    stored = await uow.agents.get(departure.agent_id)
-    now = departed(stored, departure)
-    if now is None:
-        return []
-    uow.agents.save_agent(now)
-    why = f"representative {_name(stored, departure.agent_id)} left the company on {departure.departed_on}"
-    cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
-    return await _hand_over_customers(departure, uow, cause=cause, why=why, top_performers_first=False)
+    """Dated today or earlier (the event's insurer-local date): the departed person's customers are
+    reassigned by the regular rule, the departed excluded. Dated ahead: recorded, and it acts on
+    that date through the daily run (`workflows.departures`)."""
+    departure = mapping.departure_of(event, zone=uow.ruleset.zone)
+    return await take_departure(uow, departure, cause=mapping.cause_of_hr(event, zone=uow.ruleset.zone))
 
 
 async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
@@ -137,7 +132,7 @@ async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfW
 
 
 async def _hand_over_customers(
-    fact: Departure | Disqualification, uow: AssignmentUnitOfWork, *, cause: Cause, why: str, top_performers_first: bool
+    fact: Disqualification, uow: AssignmentUnitOfWork, *, cause: Cause, why: str, top_performers_first: bool
 ) -> list[InternalEvent]:
     """Everyone the person represents gets someone else; the person is never chosen again."""
     return await fill(

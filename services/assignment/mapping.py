@@ -4,6 +4,7 @@ or workflow sees them; `RepresentativeChanged` out. The only module that reads a
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,12 +40,30 @@ def policy_shares(contributions: Iterable[PolicyContribution], *, standard: Stan
     )
 
 
+def branch_of(event: TierDecided) -> str | None:
+    """The customer's branch as tiering decided it; a decision without one (from before tiering filled
+    it) falls back to the branch of the highest-contribution counting policy, ties to the most
+    recently issued, then the lowest policy number, as the serving channel is chosen."""
+    if event.branch is not None:
+        return event.branch
+    counted = [item for item in event.policies if item.state == "counted"]
+    if not counted:
+        return None
+
+    def rank(item: PolicyContribution) -> tuple[Decimal, int, str]:
+        figure = contribution_of(points=item.points, standard_premium=item.standard_premium, standard=event.standard)
+        return -figure, -item.issued_on.toordinal(), item.policy_no
+
+    return min(counted, key=rank).branch
+
+
 def tier_facts_of(event: TierDecided) -> TierFacts:
     return TierFacts(
         customer_id=event.customer_id,
         revision=event.revision,
         tier=event.tier,
         serving_channel=event.serving_channel,
+        branch=branch_of(event),
         policies=policy_shares(event.policies, standard=event.standard),
         reason=event.reason,
         occurred_at=event.occurred_at,
@@ -89,8 +108,14 @@ def profile_of(event: AgentUpserted) -> Profile:
     return Profile(agent=agent_of(event), at=event.occurred_at)
 
 
-def departure_of(event: AgentDeparted) -> Departure:
-    return Departure(agent_id=event.agent_id, departed_on=event.departed_on, at=event.occurred_at)
+def departure_of(event: AgentDeparted, *, zone: ZoneInfo) -> Departure:
+    """Announced on the insurer's calendar date of the event's `occurred_at`."""
+    return Departure(
+        agent_id=event.agent_id,
+        departed_on=event.departed_on,
+        at=event.occurred_at,
+        announced_on=event.occurred_at.astimezone(zone).date(),
+    )
 
 
 def disqualification_of(event: AgentDisqualified) -> Disqualification:
@@ -122,9 +147,9 @@ def touched_by(events: Sequence[Any]) -> Touched:
         named_agent_ids=frozenset(
             share.agent_id for event in decisions for share in event.policies if share.agent_id is not None
         ),
-        new_vips_by_channel=dict(
+        new_vips_by_pool=dict(
             Counter(
-                event.serving_channel
+                (event.serving_channel, branch_of(event))
                 for event in decisions
                 if event.tier is not None and event.serving_channel is not None
             )

@@ -37,12 +37,23 @@ agents = Table(
     Column("profile_at", DateTime(timezone=True), comment="occurred_at of the profile applied; null: none yet"),
     Column("departed_on", Date),
     Column("departed_at", DateTime(timezone=True)),
+    Column("departs_on", Date, comment="a departure announced ahead, acting in that date's daily run; null: none"),
     Column("disqualified_at", DateTime(timezone=True)),
     Column("disqualification_reason", Text),
     Column("load", Integer, nullable=False, server_default="0", comment="VIP customers represented now"),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("ix_agents_assignable_by_load", agents.c.channel, agents.c.load, agents.c.agent_id, postgresql_where=ASSIGNABLE)
+Index(
+    "ix_agents_assignable_by_branch_load",
+    agents.c.channel,
+    agents.c.branch,
+    agents.c.load,
+    agents.c.agent_id,
+    postgresql_where=ASSIGNABLE,
+)
+PENDING_DEPARTURE = text("departs_on IS NOT NULL")
+Index("ix_agents_pending_departure", agents.c.departs_on, agents.c.agent_id, postgresql_where=PENDING_DEPARTURE)
 
 customers = Table(
     "customers",
@@ -51,6 +62,7 @@ customers = Table(
     Column("tier_revision", Integer, nullable=False, comment="revision of the last TierDecided applied"),
     Column("tier", String(16), comment="effective tier; null: not VIP"),
     Column("serving_channel", String(32)),
+    Column("branch", String(64), comment="the customer's branch: the pools take its people first"),
     Column("policies", JSONB, nullable=False, comment="PolicyShare list from the last TierDecided"),
     Column("service_person_ids", ARRAY(String(64)), nullable=False, comment="agents on counting policies"),
     Column("representative_id", String(64)),
@@ -159,7 +171,7 @@ campaigns = Table(
     Column("starts_on", Date, nullable=False),
     Column("due_on", Date, nullable=False),
     Column("channel", String(32), comment="scope: VIPs of this serving channel; null with branch null: all"),
-    Column("branch", String(64), comment="scope: VIPs of this CRM branch"),
+    Column("branch", String(64), comment="scope: VIPs of this branch (the customer's, else the CRM profile's)"),
     Column("items", Integer, nullable=False, server_default="0"),
     Column("created_by", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

@@ -1,5 +1,11 @@
 """Entitlements' handlers: a tier decided or a representative changed.
 
+A tier attained opens a value-added period (replacing the open one); a late cooling-off cancellation
+that takes away the tier of the open period it granted withdraws that period on the cancellation's
+date and reopens the period it had replaced, if that one still runs then (rules.md section 4: the
+policy is removed as if never issued). Otherwise nothing opens: basic services follow the tier now
+held, and the next tier attained opens a period.
+
 Each maps its event to a domain value (`mapping`), takes the customer's lock (already held when
 `prepare` locked the batch), ignores a stale revision (recorded through `mark_stale`) and saves the
 customer. They publish nothing and never commit.
@@ -10,12 +16,13 @@ import logging
 from services.entitlements import mapping
 from services.entitlements.domain.customers import (
     Customer,
+    TierChange,
     is_stale_representative,
     is_stale_tier,
     with_representative,
     with_tier,
 )
-from services.entitlements.domain.periods import period_after_tier_change
+from services.entitlements.domain.periods import is_withdrawn_by, period_after_tier_change, withdrawn
 from services.entitlements.domain.vendors import customer_branch
 from services.entitlements.repositories import EntitlementsUnitOfWork
 from shared.events.internal import InternalEvent, RepresentativeChanged, TierDecided
@@ -39,7 +46,9 @@ async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> li
         )
         uow.mark_stale()
         return []
-    branch = customer_branch(serving_channel=change.serving_channel, standard=change.standard, policies=change.policies)
+    branch = change.branch or customer_branch(
+        serving_channel=change.serving_channel, standard=change.standard, policies=change.policies
+    )
     changed = with_tier(customer, change, branch=branch)
     uow.customers.save_customer(changed)
     uow.customers.save_tier_change(changed)
@@ -50,8 +59,30 @@ async def on_tier_decided(event: TierDecided, uow: EntitlementsUnitOfWork) -> li
         current = await uow.periods.get(change.customer_id)
         if current is not None:
             uow.periods.save_closed(current.period_id, state="replaced")
-        uow.periods.save_opened(change.customer_id, opened, opened_by="tier_decided")
+        uow.periods.save_opened(
+            change.customer_id, opened, opened_by="tier_decided", counted_policies=change.counted_policies
+        )
+    else:
+        await _withdraw_if_granted_by_cancelled_policy(uow, change)
     return []
+
+
+async def _withdraw_if_granted_by_cancelled_policy(uow: EntitlementsUnitOfWork, change: TierChange) -> None:
+    current = await uow.periods.get(change.customer_id)
+    if current is None or not is_withdrawn_by(
+        trigger=change.trigger,
+        period=current.period,
+        tier_now=change.tier,
+        counted_at_opening=current.counted_policies,
+        no_longer_counted=change.uncounted_policies,
+    ):
+        return
+    cancelled_on = change.effective_at
+    closed = withdrawn(current.period, cancelled_on=cancelled_on)
+    uow.periods.save_withdrawn(change.customer_id, current, end=closed.end, withdrawn_on=cancelled_on)
+    replaced = await uow.periods.replaced(change.customer_id)
+    if replaced is not None and replaced.period.end >= cancelled_on:
+        uow.periods.save_reopened(change.customer_id, replaced)
 
 
 async def on_representative_changed(event: RepresentativeChanged, uow: EntitlementsUnitOfWork) -> list[InternalEvent]:

@@ -38,6 +38,10 @@ def tier_change_of(event: TierDecided) -> TierChange:
         serving_channel=event.serving_channel,
         effective_at=event.effective_at,
         policies=tuple(policy_share_of(policy) for policy in event.policies),
+        trigger=event.trigger,
+        counted_policies=frozenset(p.policy_no for p in event.policies if p.state == "counted"),
+        uncounted_policies=frozenset(p.policy_no for p in event.policies if p.state != "counted"),
+        branch=event.branch,
     )
 
 

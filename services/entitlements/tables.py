@@ -4,6 +4,7 @@ redemptions with their idempotency answers, vendors, contracts and branch featur
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -71,8 +72,10 @@ periods = Table(
     Column("tier", String(16), nullable=False),
     Column("start_on", Date, nullable=False),
     Column("end_on", Date, nullable=False, comment="last day of the period, inclusive"),
-    Column("state", String(16), nullable=False, comment="open | replaced | ended"),
+    Column("state", String(16), nullable=False, comment="open | replaced | ended | withdrawn"),
     Column("opened_by", String(32), nullable=False, comment="tier_decided | roll_over"),
+    Column("counted_policies", ARRAY(String(64)), comment="policies counting when a tier decision opened it"),
+    Column("withdrawn_on", Date, comment="the late cooling-off cancellation's date that withdrew it"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 Index("periods_one_open_per_customer", periods.c.customer_id, unique=True, postgresql_where=text("state = 'open'"))
@@ -102,6 +105,7 @@ contracts = Table(
     Column("decision_comment", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("decided_at", DateTime(timezone=True)),
+    CheckConstraint("decided_by IS NULL OR decided_by <> signed_by", name="ck_contracts_decider_is_not_signer"),
 )
 Index("contracts_by_service", contracts.c.service_code)
 
@@ -122,6 +126,9 @@ featured_services = Table(
     Column("decision_comment", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("decided_at", DateTime(timezone=True)),
+    CheckConstraint(
+        "decided_by IS NULL OR decided_by <> registered_by", name="ck_featured_services_decider_is_not_registrar"
+    ),
 )
 Index("featured_services_by_branch", featured_services.c.branch)
 
@@ -136,7 +143,7 @@ redemptions = Table(
     Column("vendor_id", String(64)),
     Column("contract_id", String(64)),
     Column("unit_cost", Numeric(18, 2), nullable=False),
-    Column("bearer_kind", String(16), nullable=False, comment="channel | branch"),
+    Column("bearer_kind", String(16), nullable=False, comment="hq | channel | branch"),
     Column("bearer", String(64), nullable=False),
     Column("channel", String(32), comment="the customer's serving channel at redemption"),
     Column("branch", String(64), comment="the customer's branch at redemption"),

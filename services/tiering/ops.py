@@ -15,6 +15,7 @@ from services.tiering.api import Transactions
 from services.tiering.domain.honorary import CHAIN
 from services.tiering.tables import customers, honorary_applications, tier_decisions
 from shared.api import PROBLEMS, CurrentRuleset, Ops
+from shared.bounds import Day
 from shared.events.values import Tier
 from shared.metrics import BusinessRefresh, ServiceMetrics, set_labelled
 from shared.refusals import Invalid
@@ -107,8 +108,8 @@ async def tiers_and_movements(
     _: Ops,
     transactions: Transactions,
     ruleset: CurrentRuleset,
-    first_day: Annotated[date | None, Query(alias="from", description="first day, included")] = None,
-    last_day: Annotated[date | None, Query(alias="to", description="last day, included; default today")] = None,
+    first_day: Annotated[Day | None, Query(alias="from", description="first day, included")] = None,
+    last_day: Annotated[Day | None, Query(alias="to", description="last day, included; default today")] = None,
 ) -> dict[str, Any]:
     """VIPs per effective tier now, and per effective date the decisions that moved a tier: `entered`
     VIP, `up`, `down`, `left` VIP (a decision that kept the tier is not a movement). Default window:

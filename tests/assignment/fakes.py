@@ -5,9 +5,9 @@ transaction. `test_batches.py` and `test_service.py` run the same handlers on Po
 that fake and real agree.
 """
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from services.assignment.domain.assignment import POOL_ROLES, Agent
@@ -15,6 +15,7 @@ from services.assignment.domain.duties import CrmProfile, ItemState, NewItem
 from services.assignment.domain.facts import Contact
 from services.assignment.domain.records import Customer, HistoryEntry, StoredAgent
 from services.assignment.repositories import AssignmentUnitOfWork
+from shared.events.internal import InternalEvent
 from shared.events.values import Channel
 from shared.ruleset import load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
@@ -46,6 +47,9 @@ class FakeCustomers:
             lambda each: each.representative is not None and agent_id in each.representative.revisable_by
         )
 
+    async def load_around(self, agent_ids: Iterable[str], *, channels: Iterable[Channel]) -> None:
+        """All in memory already."""
+
     async def vacancies_for(self, agent: Agent) -> list[Customer]:
         by_channel = agent.role in POOL_ROLES or agent.top_performer
         return self._where(
@@ -68,6 +72,14 @@ class FakeAgents:
     def save_agent(self, stored: StoredAgent) -> None:
         before = self.stored.get(stored.agent_id)
         self.stored[stored.agent_id] = replace(stored, load=before.load if before else 0)
+
+    async def departing(self, *, as_of: date, after: str, limit: int) -> list[str]:
+        due = sorted(
+            agent_id
+            for agent_id, stored in self.stored.items()
+            if stored.departs_on is not None and stored.departs_on <= as_of and agent_id > after
+        )
+        return due[:limit]
 
     def add_load(self, agent_id: str, delta: int) -> None:
         if agent_id in self.stored:
@@ -160,9 +172,14 @@ class FakeUnitOfWork:
         self.profiles = FakeProfiles()
         self.work_items = FakeWorkItems()
         self.stale_events = 0
+        self.published: list[InternalEvent] = []
 
     def mark_stale(self) -> None:
         self.stale_events += 1
+
+    def publish(self, events: Sequence[InternalEvent]) -> None:
+        """What a daily-run step publishes (handlers return theirs)."""
+        self.published.extend(events)
 
     def typed(self) -> AssignmentUnitOfWork:
         return cast(AssignmentUnitOfWork, self)

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,28 +38,34 @@ class Platform:
         eligible: bool = True,
         at: datetime = T0 - timedelta(days=30),
         name: str | None = None,
+        branch: str = "GD-SZ",
     ) -> None:
         agent = {
             "agent_id": agent_id,
             "name": name or f"Name {agent_id}",
             "channel": channel,
-            "branch": "GD-SZ",
+            "branch": branch,
             "role": role,
             "top_performer": top_performer,
             "eligible": eligible,
         }
         await self._hr(agent_id, {"event_type": "agent_upserted", "occurred_at": at.isoformat(), "agent": agent})
 
-    async def depart(self, agent_id: str, *, at: datetime) -> None:
+    async def depart(self, agent_id: str, *, at: datetime, departed_on: date | None = None) -> None:
         await self._hr(
             agent_id,
             {
                 "event_type": "agent_departed",
                 "occurred_at": at.isoformat(),
                 "agent_id": agent_id,
-                "departed_on": at.date().isoformat(),
+                "departed_on": (departed_on or at.date()).isoformat(),
             },
         )
+
+    async def daily_run(self, as_of: date) -> dict[str, Any]:
+        response = await self.client.post("/v1/daily-runs", json={"as_of": as_of.isoformat()}, headers=self.ops)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
 
     async def disqualify(self, agent_id: str, *, at: datetime) -> None:
         await self._hr(
@@ -95,8 +101,13 @@ class Platform:
         *,
         at: datetime = T0,
         revision: int | None = None,
+        standard: Standard = Standard.Y2015,
+        premiums: Sequence[str] | None = None,
+        branch: str | None = None,
+        channel: Channel = Channel.AGENCY,
     ) -> None:
-        """`policies`: (service person, points) of each counting agency policy."""
+        """`policies`: (service person, points) of each counting policy of `channel`; `premiums`:
+        their legacy standard premiums (default: the points); `branch`: the customer's."""
         revision = revision or self.revisions.get(customer_id, 0) + 1
         self.revisions[customer_id] = max(revision, self.revisions.get(customer_id, 0))
         event = TierDecided(
@@ -109,23 +120,24 @@ class Platform:
             previous_tier=None,
             computed_tier=tier,
             honorary_tier=None,
-            standard=Standard.Y2015,
+            standard=standard,
             points=Decimal("0"),
             vip_since=None,
             effective_at=at.date(),
-            serving_channel=Channel.AGENCY,
+            serving_channel=channel,
+            branch=branch,
             trigger="new_business",
             ruleset_version="test",
             reason="test decision",
             policies=tuple(
                 PolicyContribution(
                     policy_no=f"P{number}-{customer_id}",
-                    channel=Channel.AGENCY,
+                    channel=channel,
                     branch="GD-SZ",
                     agent_id=agent_id,
                     issued_on=at.date(),
                     points=Decimal(points),
-                    standard_premium=Decimal(points),
+                    standard_premium=Decimal(premiums[number] if premiums else points),
                     state="counted",
                     explanation="",
                 )

@@ -36,12 +36,13 @@ def agent(
     eligible: bool = True,
     departed: bool = False,
     disqualified: bool = False,
+    branch: str = "GD-SZ",
 ) -> Agent:
     return Agent(
         agent_id=agent_id,
         name=f"name of {agent_id}",
         channel=channel,
-        branch="GD-SZ",
+        branch=branch,
         role=role,
         top_performer=top,
         eligible=eligible,
@@ -72,18 +73,26 @@ def tier_decision(
     tier: Tier | None,
     policies: Sequence[tuple[str | None, str]] = (),
     at: datetime = T0,
-    channel: Channel = AGENCY,
+    channel: Channel | None = AGENCY,
+    standard: Standard = Standard.Y2015,
+    premiums: Sequence[str] | None = None,
+    policy_branches: Sequence[str] | None = None,
+    branch: str | None = None,
 ) -> TierDecided:
-    """`policies`: (service person, points) of each counting policy of the customer."""
+    """`policies`: (service person, points) of each counting policy of the customer; `premiums`: each
+    one's legacy standard premium (default: the points); `policy_branches`: each one's branch
+    (default GD-SZ); `branch`: the customer's branch as tiering decided it (None: not filled)."""
     return TierDecided(
         event_id=uuid.uuid4().hex, occurred_at=at, correlation_id=uuid.uuid4().hex, customer_id=customer_id,
         revision=revision, tier=tier, previous_tier=None, computed_tier=tier, honorary_tier=None,
-        standard=Standard.Y2015, points=Decimal(0), vip_since=None, effective_at=at.date(), serving_channel=channel,
-        trigger="new_business", ruleset_version="test", reason="test decision",
+        standard=standard, points=Decimal(0), vip_since=None, effective_at=at.date(), serving_channel=channel,
+        trigger="new_business", ruleset_version="test", reason="test decision", branch=branch,
         policies=tuple(
             PolicyContribution(
-                policy_no=f"P{number}-{customer_id}", channel=channel, branch="GD-SZ", agent_id=agent_id,
-                issued_on=at.date(), points=Decimal(points), standard_premium=Decimal(points), state="counted",
+                policy_no=f"P{number}-{customer_id}", channel=channel or AGENCY,
+                branch=policy_branches[number - 1] if policy_branches else "GD-SZ", agent_id=agent_id,
+                issued_on=at.date(), points=Decimal(points),
+                standard_premium=Decimal(premiums[number - 1] if premiums else points), state="counted",
                 explanation="",
             )
             for number, (agent_id, points) in enumerate(policies, start=1)
@@ -100,18 +109,20 @@ def agent_upserted(
     top: bool = False,
     eligible: bool = True,
     name: str | None = None,
+    branch: str = "GD-SZ",
 ) -> AgentUpserted:
     profile = AgentProfile(
-        agent_id=agent_id, name=name or f"Name {agent_id}", channel=channel, branch="GD-SZ", role=role,
+        agent_id=agent_id, name=name or f"Name {agent_id}", channel=channel, branch=branch, role=role,
         top_performer=top, eligible=eligible,
     )
     return AgentUpserted(event_id=uuid.uuid4().hex, occurred_at=at, event_type="agent_upserted", agent=profile)
 
 
-def agent_departed(agent_id: str, *, at: datetime) -> AgentDeparted:
+def agent_departed(agent_id: str, *, at: datetime, departed_on: date | None = None) -> AgentDeparted:
+    """Departed on the day reported (`at`'s UTC date) unless `departed_on` says otherwise."""
     return AgentDeparted(
         event_id=uuid.uuid4().hex, occurred_at=at, event_type="agent_departed", agent_id=agent_id,
-        departed_on=at.date(),
+        departed_on=departed_on or at.date(),
     )
 
 

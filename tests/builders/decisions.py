@@ -55,3 +55,16 @@ def tier_decided(
         reason="test",
         policies=(policy,),
     )
+
+
+def with_policies(
+    event: TierDecided, *, trigger: str, counted: tuple[str, ...], excluded: tuple[str, ...] = ()
+) -> TierDecided:
+    """`event` with these policy numbers counted or excluded (a cancelled policy is excluded)."""
+    template = event.policies[0]
+    policies = tuple(
+        template.model_copy(update={"policy_no": number, "state": state})
+        for numbers, state in ((counted, "counted"), (excluded, "excluded"))
+        for number in numbers
+    )
+    return event.model_copy(update={"trigger": trigger, "policies": policies})

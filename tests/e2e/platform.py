@@ -41,6 +41,10 @@ class Platform:
         return self.url(1)
 
     @property
+    def assignment(self) -> str:
+        return self.url(2)
+
+    @property
     def entitlements(self) -> str:
         return self.url(3)
 

@@ -96,7 +96,7 @@ def _load_platform_with_data(platform: Platform) -> None:
     assert _call("POST", f"{entitlements}/v1/vendors", HQ, json=vendor).status_code == 201
     contract = {"service_code": "vip_reading", "vendor_id": "V001", "unit_cost": "150.00"}
     assert _call("POST", f"{entitlements}/v1/contracts", HQ, json=contract).status_code == 201
-    for customer, code, body in (("C000981", "vip_reading", {"vendor_id": "V001"}), ("C000984", "road_rescue", {})):
+    for customer, code, body in (("C000981", "vip_reading", {"vendor_id": "V001"}), ("C000984", "green_channel", {})):
         redeemed = _call("POST", f"{entitlements}/v1/customers/{customer}/entitlements/{code}/redemptions",
                          CALL_CENTER, json=body, headers={"Idempotency-Key": f"dash-{customer}"})
         assert redeemed.status_code == 201, redeemed.text

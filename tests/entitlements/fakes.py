@@ -5,6 +5,7 @@ periods. `test_batches.py` runs the same handlers against PostgreSQL: the proof 
 """
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import date
 from typing import cast
 
@@ -48,20 +49,39 @@ class FakePeriods:
     def __init__(self) -> None:
         self.open: dict[str, OpenPeriod] = {}
         self.history: dict[int, tuple[str, Period, str, str]] = {}
+        self.last_replaced: dict[str, OpenPeriod] = {}
 
     async def get(self, customer_id: str) -> OpenPeriod | None:
         return self.open.get(customer_id)
+
+    async def replaced(self, customer_id: str) -> OpenPeriod | None:
+        return self.last_replaced.get(customer_id)
 
     def save_closed(self, period_id: int, *, state: str) -> None:
         customer_id, period, _, opened_by = self.history[period_id]
         self.history[period_id] = (customer_id, period, state, opened_by)
         if (found := self.open.get(customer_id)) is not None and found.period_id == period_id:
             del self.open[customer_id]
+            if state == "replaced":
+                self.last_replaced[customer_id] = found
 
-    def save_opened(self, customer_id: str, period: Period, *, opened_by: str) -> None:
+    def save_withdrawn(self, customer_id: str, opened: OpenPeriod, *, end: date, withdrawn_on: date) -> None:
+        _, period, _, opened_by = self.history[opened.period_id]
+        self.history[opened.period_id] = (customer_id, replace(period, end=end), "withdrawn", opened_by)
+        del self.open[customer_id]
+
+    def save_reopened(self, customer_id: str, replaced: OpenPeriod) -> None:
+        _, period, _, opened_by = self.history[replaced.period_id]
+        self.history[replaced.period_id] = (customer_id, period, "open", opened_by)
+        self.open[customer_id] = replaced
+        del self.last_replaced[customer_id]
+
+    def save_opened(
+        self, customer_id: str, period: Period, *, opened_by: str, counted_policies: frozenset[str] | None = None
+    ) -> None:
         period_id = len(self.history) + 1
         self.history[period_id] = (customer_id, period, "open", opened_by)
-        self.open[customer_id] = OpenPeriod(period_id=period_id, period=period)
+        self.open[customer_id] = OpenPeriod(period_id=period_id, period=period, counted_policies=counted_policies)
 
     def of(self, customer_id: str) -> list[tuple[Tier, date, date, str, str]]:
         """The customer's periods in the order opened: tier, start, end, state, opened by."""

@@ -71,6 +71,26 @@ class Platform:
         body: dict[str, Any] = response.json()
         return body
 
+    async def sign_hq_contracts(self, *codes: str, unit_cost: str = "100.00", vendor_id: str = "V-HQ") -> None:
+        """HQ contracts reaching every branch, so value-added redemptions have a vendor (no silent zero)."""
+        headers = self.as_role("hq_customer_service")
+        added = await self.client.post("/v1/vendors", json={"vendor_id": vendor_id, "name": vendor_id}, headers=headers)
+        assert added.status_code in (201, 409), added.text
+        for code in codes:
+            body = {"service_code": code, "vendor_id": vendor_id, "unit_cost": unit_cost}
+            signed = await self.client.post("/v1/contracts", json=body, headers=headers)
+            assert signed.status_code == 201, signed.text
+
+    async def reverse(
+        self, customer_id: str, redemption_id: str, *, reason: str | None = "no-show", role: str = "dev"
+    ) -> httpx.Response:
+        """A reversal, by default by another user (`dev`) than the call-center user who redeemed."""
+        return await self.client.post(
+            f"/v1/customers/{customer_id}/redemptions/{redemption_id}/reversal",
+            json={} if reason is None else {"reason": reason},
+            headers=self.as_role(role),
+        )
+
     async def redeem(self, customer_id: str, code: str, *, key: str | None = None, **body: Any) -> httpx.Response:
         return await self.client.post(
             f"/v1/customers/{customer_id}/entitlements/{code}/redemptions",

@@ -111,3 +111,13 @@ async def test_a_representative_leaving_clears_it_without_touching_the_tier(uow:
     customer = uow.customers.stored["C1"]
     assert (customer.representative, customer.representative_revision) == (None, 2)
     assert (customer.tier, customer.tier_revision) == (Tier.GOLD, 1)
+
+
+async def test_the_customers_branch_is_tierings_when_the_decision_names_one(uow: FakeUnitOfWork) -> None:
+    """rules.md section 4: the CRM profile's branch wins over the top policy's (tiering decides it)."""
+    decided = tier_decided("C1", revision=1, tier=Tier.GOLD, effective_at=DAY, branch="GD-SZ")
+    await handlers.on_tier_decided(decided.model_copy(update={"branch": "BJ-01"}), uow.typed())
+    assert uow.customers.stored["C1"].branch == "BJ-01"
+
+    await handlers.on_tier_decided(tier_decided("C2", revision=1, tier=Tier.GOLD, branch="GD-SZ"), uow.typed())
+    assert uow.customers.stored["C2"].branch == "GD-SZ"

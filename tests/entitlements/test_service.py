@@ -92,6 +92,7 @@ async def test_a_gold_customer_is_refused_the_lounge_and_unknown_ones_get_404(
 ) -> None:
     async with platform(database_url, bootstrap_servers, api_tokens) as p:
         customer = await p.vip(Tier.GOLD, points="31000.00")
+        await p.sign_hq_contracts("vip_reading")
         lounge = await p.redeem(customer, "airport_lounge")
         reading = await p.redeem(customer, "vip_reading")
         unknown_code = await p.redeem(customer, "space_flight")
@@ -111,6 +112,7 @@ async def test_the_same_idempotency_key_returns_the_first_answer_and_takes_no_se
 ) -> None:
     async with platform(database_url, bootstrap_servers, api_tokens) as p:
         customer = await p.vip(Tier.PLATINUM, points="80000.00")
+        await p.sign_hq_contracts("airport_lounge", "designated_driver")
         first = await p.redeem(customer, "airport_lounge", key="K-1", note="PEK T3")
         again = await p.redeem(customer, "airport_lounge", key="K-1", note="PEK T3")
         other_request = await p.redeem(customer, "designated_driver", key="K-1")
@@ -133,6 +135,7 @@ async def test_fifty_concurrent_redemptions_against_a_quota_of_two_give_exactly_
 ) -> None:
     async with platform(database_url, bootstrap_servers, api_tokens) as p:
         customer = await p.vip(Tier.DIAMOND)
+        await p.sign_hq_contracts("designated_driver")
         answers = await asyncio.gather(*(p.redeem(customer, "designated_driver") for _ in range(50)))
         driver = by_code(await p.entitlements(customer))["designated_driver"]
 
@@ -147,11 +150,11 @@ async def test_a_reversal_restores_the_unit_and_keeps_the_record(
 ) -> None:
     async with platform(database_url, bootstrap_servers, api_tokens) as p:
         customer = await p.vip(Tier.DIAMOND)
+        await p.sign_hq_contracts("health_checkup")
         taken = (await p.redeem(customer, "health_checkup")).json()
         refused = await p.redeem(customer, "health_checkup")
-        url = f"/v1/customers/{customer}/redemptions/{taken['redemption_id']}/reversal"
-        reversed_ = await p.client.post(url, json={"reason": "no-show"}, headers=p.as_role("call_center"))
-        twice = await p.client.post(url, json={"reason": "no-show"}, headers=p.as_role("call_center"))
+        reversed_ = await p.reverse(customer, taken["redemption_id"])
+        twice = await p.reverse(customer, taken["redemption_id"])
         again = await p.redeem(customer, "health_checkup")
         history = await p.client.get(f"/v1/customers/{customer}/redemptions", headers=p.as_role("call_center"))
 
@@ -169,6 +172,7 @@ async def test_an_honorary_upgrade_opens_a_fresh_period_and_a_downgrade_keeps_it
 ) -> None:
     async with platform(database_url, bootstrap_servers, api_tokens) as p:
         customer = await p.vip(Tier.PLATINUM, points="80000.00")
+        await p.sign_hq_contracts("airport_lounge")
         lounges = [await p.redeem(customer, "airport_lounge") for _ in range(2)]
         platinum = by_code(await p.entitlements(customer))
         await p.send(

@@ -96,13 +96,10 @@ async def test_contracts_follow_hq_reach_cap_and_approval_and_costs_are_reported
         )
         with_branch_vendor = await p.redeem(shenzhen, "airport_lounge", vendor_id="V-SZ", note="SZX")
         with_hq_vendor = await p.redeem(beijing, "airport_lounge")
-        in_house = await p.redeem(beijing, "designated_driver")
+        no_contract = await p.redeem(beijing, "designated_driver")
+        basic_in_house = await p.redeem(beijing, "green_channel")
         reversed_one = await p.redeem(beijing, "airport_lounge")
-        await p.client.post(
-            f"/v1/customers/{beijing}/redemptions/{reversed_one.json()['redemption_id']}/reversal",
-            json={"reason": "error"},
-            headers=p.as_role("call_center"),
-        )
+        reversal = await p.reverse(beijing, reversed_one.json()["redemption_id"], reason="error")
         window = {"from": TODAY.isoformat(), "to": TODAY.isoformat()}
         report = await p.client.get("/v1/reports/costs", params=window, headers=p.as_role("ops"))
         not_ops = await p.client.get("/v1/reports/costs", params=window, headers=p.as_role("call_center"))
@@ -114,10 +111,19 @@ async def test_contracts_follow_hq_reach_cap_and_approval_and_costs_are_reported
     assert proposed[0] == 201 and proposed[1]["state"] == "pending"
     assert before_approval.status_code == 422 and before_approval.json()["reason"] == "vendor_not_usable"
     assert decided[0] == 200 and decided[1]["state"] == "approved"
-    assert [r.status_code for r in (with_branch_vendor, with_hq_vendor, in_house)] == [201, 201, 201]
+    assert [r.status_code for r in (with_branch_vendor, with_hq_vendor, basic_in_house)] == [201, 201, 201]
+    assert (no_contract.status_code, no_contract.json()["reason"]) == (409, "no_contract")
+    assert "designated_driver" in no_contract.json()["detail"] and "BJ-01" in no_contract.json()["detail"]
+    assert reversal.status_code == 200
     assert not_ops.status_code == 403
     body = report.json()
-    assert body["totals"] == {"redemptions": 3, "reversed": 1, "cost": "550.00"}
+    assert body["totals"] == {
+        "redemptions": 3,
+        "reversed": 1,
+        "cost": "550.00",
+        "reversed_credit": "-300.00",
+        "withdrawn_grant": {"redemptions": 0, "cost": "0.00"},
+    }
     assert body["by_channel"] == [
         {"channel": "agency", "redemptions": 2, "cost": "300.00"},
         {"channel": "bancassurance", "redemptions": 1, "cost": "250.00"},
@@ -133,8 +139,19 @@ async def test_contracts_follow_hq_reach_cap_and_approval_and_costs_are_reported
     ]
     assert body["by_service"] == [
         {"service_code": "airport_lounge", "redemptions": 2, "cost": "550.00"},
-        {"service_code": "designated_driver", "redemptions": 1, "cost": "0.00"},
+        {"service_code": "green_channel", "redemptions": 1, "cost": "0.00"},
     ]
+    assert body["by_bearer"] == [
+        {"bearer": "hq_customer_service", "redemptions": 1, "cost": "0.00", "bearer_kind": "hq"},
+        {"bearer": "agency", "redemptions": 1, "cost": "300.00", "bearer_kind": "channel"},
+        {"bearer": "bancassurance", "redemptions": 1, "cost": "250.00", "bearer_kind": "channel"},
+    ]
+    [credited] = body["reversals"]
+    assert (credited["redemption_id"], credited["credit"], credited["reason"]) == (
+        reversed_one.json()["redemption_id"],
+        "-300.00",
+        "error",
+    )
     [record] = history.json()["redemptions"]
     assert (record["vendor_id"], record["unit_cost"], record["borne_by"]) == (
         "V-SZ",

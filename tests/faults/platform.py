@@ -176,6 +176,17 @@ class FaultPlatform:
             await asyncio.sleep(0.25)
         raise AssertionError(f"the platform was not ready within {timeout_s} s:\n{self.output()[-4000:]}")
 
+    async def restart_on_a_fresh_broker(self) -> None:
+        """Stop `vip up` (SIGINT, as a user does) and the memory-only broker, then start both again on
+        the same databases: every topic, dead-letter topics included, is gone; the databases remain."""
+        await _stop(self.process)
+        self.broker.stop()
+        self.broker.start(free_port())
+        self.env["VIP_KAFKA_BOOTSTRAP_SERVERS"] = self.broker.bootstrap_servers
+        self.process = spawn([VIP, "up", "--data-dir", str(self.data_dir), "--http-port-base", str(self.http_base)],
+                             env=self.env, log_path=self.data_dir / "vip-up.out")
+        await self.wait_ready()
+
     @asynccontextmanager
     async def watching_downtime(self) -> AsyncIterator[Downtime]:
         """Poll every service's /readyz in the background; the windows it was not ready."""
@@ -234,17 +245,23 @@ async def fault_platform(
     }
     process = spawn([VIP, "up", "--data-dir", str(data_dir), "--http-port-base", str(http_base)],
                     env=env, log_path=data_dir / "vip-up.out")
+    platform: FaultPlatform | None = None
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             platform = FaultPlatform(process, data_dir, postgres, broker, http_base, env, client)
             await platform.wait_ready()
             yield platform
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                await asyncio.to_thread(process.wait, 40)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                await asyncio.to_thread(process.wait, 10)
+        await _stop(platform.process if platform is not None else process)
         broker.stop()
+
+
+async def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT, as Ctrl-C; SIGKILL if `vip up` has not stopped within 40 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            await asyncio.to_thread(process.wait, 40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait, 10)

@@ -11,7 +11,8 @@ message after every 99 good ones, in turn:
 On top of that, every event of every 40th customer is refused by a trigger on scoring's `policies`
 table (SQLSTATE 23514) for as long as the trigger exists: the database rejecting valid events for a
 reason an operator can fix. After the run the test drops the trigger (the fix) and runs
-`vip dlq replay --topic pas.policy-events`: those customers' events are applied, in order, and the
+`vip dlq replay --topic pas.policy-events` (the letters scoring keeps in its database, each back to its
+partition through scoring's replay endpoint): those customers' events are applied, in order, and the
 whole platform then answers exactly as the fault-free run; the bad messages are parked again.
 
 Bounded retries: a poisoned batch is applied once as a batch and then once per event (a
@@ -22,7 +23,7 @@ restarts. The longest time in which nothing new was applied stays under 30 s.
 import asyncio
 import subprocess
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import orjson
 import pytest
@@ -30,10 +31,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from cli.dlq import DeadLetter, select_for_replay
 from shared.topics import POLICY_EVENTS
 from tests.faults.oracle import RunResult, assert_same_outcome, read_to_end, run_workload, wait_applied
-from tests.faults.platform import ROOT, SERVICE_NAMES, VIP, FaultPlatform
+from tests.faults.platform import ROOT, SERVICE_NAMES, TOKEN, VIP, FaultPlatform
 from tests.faults.workload import Message, Workload
 
 pytestmark = pytest.mark.faults
@@ -82,20 +82,6 @@ def _refuse(customers: list[str]) -> tuple[str, str]:
     )
 
 
-def test_replay_selects_one_source_topic_since_a_time_oldest_first_within_the_limit() -> None:
-    now = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
-
-    def letter(partition: int, offset: int, minutes: int, source: str = POLICY_EVENTS) -> DeadLetter:
-        at = (now + timedelta(minutes=minutes)).isoformat()
-        return DeadLetter(partition, offset, b"k", b"v", {"dlq.failed_at": at, "dlq.source_topic": source})
-
-    letters = [letter(1, 5, 3), letter(0, 7, 2), letter(0, 6, 1), letter(2, 1, -5), letter(3, 0, 4, "other")]
-    chosen = select_for_replay(letters, source_topic=POLICY_EVENTS, since=now, limit=None)
-    assert [(x.partition, x.offset) for x in chosen] == [(0, 6), (0, 7), (1, 5)]
-    limited = select_for_replay(letters, source_topic=POLICY_EVENTS, since=None, limit=2)
-    assert [(x.partition, x.offset) for x in limited] == [(2, 1), (0, 6)]
-
-
 async def test_poison_is_parked_with_its_reason_and_replayed_once_fixed(
     platform: FaultPlatform, workload: Workload, baseline: RunResult
 ) -> None:
@@ -140,8 +126,8 @@ async def test_poison_is_parked_with_its_reason_and_replayed_once_fixed(
     started = time.monotonic()
     replayed = await asyncio.to_thread(
         subprocess.run,
-        [VIP, "dlq", "replay", "--topic", POLICY_EVENTS, "--bootstrap-servers", platform.bootstrap_servers,
-         "--since", started_at.isoformat()],
+        [VIP, "dlq", "replay", "--topic", POLICY_EVENTS, "--http-port-base", str(platform.http_base),
+         "--token", TOKEN, "--since", started_at.isoformat()],
         cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr

@@ -44,8 +44,8 @@ def services(monkeypatch: pytest.MonkeyPatch) -> _Services:
     fake = _Services()
     real_client = httpx.Client
     monkeypatch.setattr(httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(fake), **kw))
-    urls = ("VIP_SCORING_URL", "VIP_TIERING_URL", "VIP_ASSIGNMENT_URL", "VIP_ENTITLEMENTS_URL")
-    for name in (*urls, "VIP_RULESET_PATH"):
+    for name in ("VIP_SCORING_URL", "VIP_TIERING_URL", "VIP_ASSIGNMENT_URL", "VIP_ENTITLEMENTS_URL",
+                 "VIP_RULESET_PATH"):
         monkeypatch.delenv(name, raising=False)
     return fake
 
@@ -54,7 +54,7 @@ def _ok(request: httpx.Request) -> httpx.Response:
     as_of = json.loads(request.content)["as_of"]
     port = request.url.port
     steps = {8001: {"cooling_off_ends": 3}, 8002: {"tiers": 2, "honorary_expiries": 1},
-             8003: {"work_items_overdue": 4}, 8004: {"periods_rolled_over": 0}}[port or 0]
+             8003: {"departures_taken_effect": 1, "work_items_overdue": 4}, 8004: {"periods_rolled_over": 0}}[port or 0]
     return httpx.Response(200, json={"as_of": as_of, "changed": sum(steps.values()), "steps": steps})
 
 
@@ -67,9 +67,9 @@ def test_each_service_prints_its_total_then_each_step(services: _Services) -> No
     assert lines[1].split() == ["cooling_off_ends", "3"]
     assert lines[2].split() == ["tiering", "2026-10-08", "changed", "3"]
     assert [line.split() for line in lines[3:5]] == [["tiers", "2"], ["honorary_expiries", "1"]]
-    assert lines[5].split() == ["assignment", "2026-10-08", "changed", "4"]
-    assert lines[6].split() == ["work_items_overdue", "4"]
-    assert lines[7].split() == ["entitlements", "2026-10-08", "changed", "0"]
+    assert lines[5].split() == ["assignment", "2026-10-08", "changed", "5"]
+    assert [line.split() for line in lines[6:8]] == [["departures_taken_effect", "1"], ["work_items_overdue", "4"]]
+    assert lines[8].split() == ["entitlements", "2026-10-08", "changed", "0"]
     assert [request.headers["authorization"] for request in services.seen] == ["Bearer t"] * 4
 
 

@@ -4,6 +4,7 @@ No broker here: the clients' keyword arguments are recorded, and deploy/kafka/in
 runs against stand-ins for kafka-configs.sh and kafka-acls.sh that write down what they were asked.
 """
 
+import importlib
 import os
 import shlex
 import shutil
@@ -21,34 +22,21 @@ import shared.kafka
 from cli.layout import SERVICES
 from shared.kafka import create_consumer, create_producer, ensure_topics, kafka_security_kwargs
 from shared.settings import KafkaSecuritySettings, ServiceSettings
-from shared.topics import (
-    AGENT_EVENTS,
-    CUSTOMER_EVENTS,
-    CUSTOMER_SCORES,
-    POLICY_EVENTS,
-    REPRESENTATIVES,
-    TIER_DECISIONS,
-    all_topics,
-    dead_letter_topic_for,
-)
+from shared.topics import all_topics, dead_letter_topic_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "deploy" / "kafka" / "init-users-and-acls.sh"
 SECURITY_KEYS = {"security_protocol", "sasl_mechanism", "sasl_plain_username", "sasl_plain_password", "ssl_context"}
 
-# What each service reads and writes (docs/architecture.md); dead letters go to `<consumed>.dlq`.
-CONSUMES = {
-    "scoring": {POLICY_EVENTS},
-    "tiering": {CUSTOMER_SCORES, CUSTOMER_EVENTS},
-    "assignment": {TIER_DECISIONS, AGENT_EVENTS, CUSTOMER_EVENTS},
-    "entitlements": {TIER_DECISIONS, REPRESENTATIVES},
-}
-PUBLISHES = {
-    "scoring": {CUSTOMER_SCORES},
-    "tiering": {TIER_DECISIONS},
-    "assignment": {REPRESENTATIVES},
-    "entitlements": set(),
-}
+# What each service reads and writes; dead letters go to `<consumed>.dlq`.
+SERVICE_NAMES = [layout.name for layout in SERVICES]
+def _consumers(name: str) -> Any:
+    return importlib.import_module(f"services.{name}.consumers")
+
+
+CONSUMES = {name: {route.topic for route in _consumers(name).routes()} for name in SERVICE_NAMES}
+"""What each service reads, from its own `consumers.py`: the ACLs follow the code."""
+PUBLISHES = {name: set(_consumers(name).PUBLISHES_TO) for name in SERVICE_NAMES}
 
 
 def _settings(**security: Any) -> ServiceSettings:

@@ -1,6 +1,6 @@
-"""Assignment's HTTP API: the dependency its routers share, and every router of the service.
-
-`POST /v1/daily-runs` runs the duties' steps (`workflows.DAILY_RUN_STEPS`).
+"""Assignment's HTTP API: the dependency its routers share, and every router of the service,
+with the daily run (`POST /v1/daily-runs`: departures announced ahead whose date has come, then
+the representatives' duties: the year's holiday items ahead, items falling overdue).
 """
 
 from typing import Annotated
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from services.assignment.repositories import AssignmentUnitOfWork
-from shared.api import transactions_of
+from shared.api import daily_run_router, transactions_of
 from shared.db import Transactions as _Transactions
 
 Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactions_of)]
@@ -17,22 +17,18 @@ Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactio
 def _routers() -> tuple[APIRouter, ...]:
     from services.assignment.api import campaigns, customers, duties, representatives
     from services.assignment.workflows import DAILY_RUN_STEPS
-    from shared.api import daily_run_router
 
-    return (
-        representatives.router,
-        customers.router,
-        duties.router,
-        campaigns.router,
-        daily_run_router(
-            steps=DAILY_RUN_STEPS,
-            description=(
-                "The representative's duties on `as_of`: the year's holiday items generated ahead for every VIP "
-                "(the first run dated in a year), then open items due before `as_of` become overdue (through "
-                "the partial index on the due date). Safe to run twice."
-            ),
+    daily_run = daily_run_router(
+        steps=DAILY_RUN_STEPS,
+        description=(
+            "Makes every time-driven assignment change due on or before `as_of`: a departure announced ahead "
+            "(`departed_on` after the day it was reported) takes effect, and the person's customers are "
+            "reassigned; then the representatives' duties: the year's holiday items generated ahead for every "
+            "VIP (the first run dated in a year), and open items due before `as_of` become overdue (through the "
+            "partial index on the due date). Due persons and items are found through an index; safe to run twice."
         ),
     )
+    return (representatives.router, customers.router, duties.router, campaigns.router, daily_run)
 
 
 ROUTERS = _routers()

@@ -1,6 +1,6 @@
 """Campaigns operations announce (rules.md section 7): company news, new products and the two service
-festivals. Each gives one work item to every VIP of its scope (all, a serving channel, or a branch of
-the CRM profile), in one statement (`repositories.duty_sets.insert_campaign_items`)."""
+festivals. Each gives one work item to every VIP of its scope (all, a serving channel, or the
+customer's branch), in one statement (`repositories.duty_sets.insert_campaign_items`)."""
 
 from datetime import date
 from typing import Annotated, Literal

@@ -11,13 +11,13 @@ from services.assignment.api import Transactions
 from services.assignment.domain.assignment import Basis
 from services.assignment.domain.records import Customer
 from shared.api import PROBLEMS, CallCenterOrOps, Ops
+from shared.bounds import Offset, PathId
 from shared.events.values import Channel, Tier
 from shared.refusals import NotFound
 
 router = APIRouter(prefix="/v1", tags=["assignment"], responses=PROBLEMS)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 Moment = Annotated[datetime, PlainSerializer(lambda moment: moment.isoformat(), return_type=str)]
 """`datetime.isoformat()` (`+00:00`, not pydantic's `Z`), as these bodies always had."""
 
@@ -103,7 +103,7 @@ async def customers_without_representative(
 
 @router.get("/customers/{customer_id}/representative")
 async def customer_representative(
-    customer_id: str, _: CallCenterOrOps, transactions: Transactions
+    customer_id: PathId, _: CallCenterOrOps, transactions: Transactions
 ) -> CurrentRepresentative:
     async with transactions.read() as uow:
         customer = await uow.customers.get(customer_id)
@@ -125,7 +125,7 @@ async def customer_representative(
 
 
 @router.get("/customers/{customer_id}/representative-history")
-async def representative_history(customer_id: str, _: Ops, transactions: Transactions) -> History:
+async def representative_history(customer_id: PathId, _: Ops, transactions: Transactions) -> History:
     """Every assignment and change, newest first, with its reason and the event that caused it."""
     async with transactions.read() as uow:
         customer = await uow.customers.get(customer_id)

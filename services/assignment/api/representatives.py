@@ -10,13 +10,13 @@ from services.assignment.api import Transactions
 from services.assignment.api.customers import Assignment
 from services.assignment.domain.records import StoredAgent
 from shared.api import PROBLEMS, Ops
+from shared.bounds import Offset, PathId
 from shared.events.values import AgentRole, Channel
 from shared.refusals import NotFound
 
 router = APIRouter(prefix="/v1", tags=["assignment"], responses=PROBLEMS)
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class Person(BaseModel):
@@ -31,6 +31,8 @@ class Person(BaseModel):
     eligible: bool
     status: str
     departed_on: date | None
+    departs_on: date | None = None
+    """A departure announced ahead: the person stays active until that date's daily run."""
     disqualification_reason: str | None
     load: int
 
@@ -48,6 +50,7 @@ class Person(BaseModel):
             eligible=agent.eligible,
             status="disqualified" if agent.disqualified else "departed" if agent.departed else "active",
             departed_on=stored.departed_on,
+            departs_on=stored.departs_on,
             disqualification_reason=stored.disqualification_reason,
             load=stored.load,
         )
@@ -78,7 +81,7 @@ async def representatives_by_load(
 
 
 @router.get("/representatives/{agent_id}/customers")
-async def representative_customers(agent_id: str, _: Ops, transactions: Transactions) -> RepresentativeCustomers:
+async def representative_customers(agent_id: PathId, _: Ops, transactions: Transactions) -> RepresentativeCustomers:
     """A representative's VIP customers now, with why each was assigned to them, and their load."""
     async with transactions.read() as uow:
         stored = await uow.agents.get(agent_id)

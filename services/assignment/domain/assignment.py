@@ -11,11 +11,14 @@ invariants the tests hold us to:
   an assignable service person wins. Several different persons at that level: the one who most
   recently contacted the customer (contacts after `as_of` do not exist yet); none contacted, or an
   exact tie: the lowest `agent_id` **(interpretation: a deterministic last resort)**.
+- Contribution is one measure: the figure under the customer's standard (`contribution_of`), the
+  same one tiering's serving channel is chosen by.
 - Nobody on the policies: the serving channel's pool of customer-service specialists, renewal staff
-  and back-office staff, least loaded first, then the lowest `agent_id`.
-- Disqualification: the serving channel's top performers (any role with `top_performer`), least
-  loaded first; if the channel has none, the regular rule **(interpretation: better served by the
-  regular rule than left without anyone)**.
+  and back-office staff; people of the customer's branch first, then the channel's people in other
+  branches, least loaded first within each, then the lowest `agent_id` (`branch_first`).
+- Disqualification: the serving channel's top performers (any role with `top_performer`), in the
+  same branch-first order; if the channel has none, the regular rule **(interpretation: better
+  served by the regular rule than left without anyone)**.
 - The result never depends on the order of the inputs.
 
 Changes to an existing assignment, and what the rules leave open about late facts (order
@@ -94,8 +97,10 @@ class Choice:
 
 
 def contribution_of(*, points: Decimal, standard_premium: Decimal, standard: Standard) -> Decimal:
-    """Contribution is measured in the figure the customer's tier is held against **(interpretation)**:
-    2015 points, or the legacy standard premium for a customer kept on the legacy standard.
+    """A policy's contribution (保费贡献度, rules.md section 4) is its figure under the customer's
+    standard: 2015 points, or the legacy standard premium for a customer kept on the legacy standard.
+    One measure for the representative and the serving channel, so a legacy customer's costs and
+    their representative come from the same channel.
     """
     return standard_premium if standard is Standard.LEGACY else points
 
@@ -107,15 +112,18 @@ def choose_representative(
     contacts: Mapping[str, datetime],
     load_by_agent: Mapping[str, int],
     serving_channel: Channel | None,
+    branch: str | None = None,
     excluded: Collection[str],
     as_of: datetime,
 ) -> Choice | None:
-    """The regular rule: the policies' service persons, then the serving channel's service pool."""
+    """The regular rule: the policies' service persons, then the serving channel's service pool,
+    the customer's `branch` first."""
     chosen = _choose_from_policies(policies=policies, agents=agents, contacts=contacts, excluded=excluded, as_of=as_of)
     if chosen is not None:
         return chosen
-    pooled = _least_loaded(
+    pooled = branch_first(
         (agent for agent in agents.values() if agent.role in POOL_ROLES and agent.channel == serving_channel),
+        branch=branch,
         load_by_agent=load_by_agent,
         excluded=excluded,
     )
@@ -126,7 +134,8 @@ def choose_representative(
         basis=Basis.SERVICE_POOL,
         reason=(
             f"no active eligible service person on the counting policies; least loaded of the "
-            f"{serving_channel} channel's service pool ({load_by_agent.get(pooled.agent_id, 0)} customers)"
+            f"{serving_channel} channel's service pool{_where(pooled, branch)} "
+            f"({load_by_agent.get(pooled.agent_id, 0)} customers)"
         ),
         revisable_by=_unknown_service_persons(policies, agents),
     )
@@ -137,11 +146,13 @@ def choose_top_performer(
     agents: Mapping[str, Agent],
     load_by_agent: Mapping[str, int],
     serving_channel: Channel | None,
+    branch: str | None = None,
     excluded: Collection[str],
 ) -> Choice | None:
-    """The serving channel's top performers (绩优业务人员), least loaded first."""
-    best = _least_loaded(
+    """The serving channel's top performers (绩优业务人员), the customer's `branch` first."""
+    best = branch_first(
         (agent for agent in agents.values() if agent.top_performer and agent.channel == serving_channel),
+        branch=branch,
         load_by_agent=load_by_agent,
         excluded=excluded,
     )
@@ -151,10 +162,29 @@ def choose_top_performer(
         agent_id=best.agent_id,
         basis=Basis.TOP_PERFORMER_POOL,
         reason=(
-            f"least loaded top performer of the {serving_channel} channel "
+            f"least loaded top performer of the {serving_channel} channel{_where(best, branch)} "
             f"({load_by_agent.get(best.agent_id, 0)} customers)"
         ),
     )
+
+
+def branch_first(
+    agents: Iterable[Agent], *, branch: str | None, load_by_agent: Mapping[str, int], excluded: Collection[str]
+) -> Agent | None:
+    """A pool's pick (rules.md section 7, **interpretation**): the least loaded assignable person of
+    the customer's branch; only when the branch has nobody, the least loaded of the channel's people
+    in other branches. A customer whose branch is unknown (None) is served by the channel anywhere."""
+    candidates = [agent for agent in agents if agent.assignable and agent.agent_id not in excluded]
+    local = [agent for agent in candidates if agent.branch == branch]
+    return _least_loaded(local or candidates, load_by_agent=load_by_agent)
+
+
+def _where(chosen: Agent, branch: str | None) -> str:
+    if branch is None:
+        return ""
+    if chosen.branch == branch:
+        return f" in the customer's branch {branch}"
+    return f" ({chosen.branch}: nobody available in the customer's branch {branch})"
 
 
 def _choose_from_policies(
@@ -213,10 +243,7 @@ def _break_tie(candidates: Sequence[str], *, contacts: Mapping[str, datetime], a
     )
 
 
-def _least_loaded(
-    agents: Iterable[Agent], *, load_by_agent: Mapping[str, int], excluded: Collection[str]
-) -> Agent | None:
-    candidates = [agent for agent in agents if agent.assignable and agent.agent_id not in excluded]
+def _least_loaded(candidates: Sequence[Agent], *, load_by_agent: Mapping[str, int]) -> Agent | None:
     if not candidates:
         return None
     return min(candidates, key=lambda agent: (load_by_agent.get(agent.agent_id, 0), agent.agent_id))

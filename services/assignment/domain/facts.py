@@ -28,6 +28,9 @@ class TierFacts:
     revision: int
     tier: Tier | None
     serving_channel: Channel | None
+    branch: str | None
+    """The customer's branch (the CRM profile's, else the highest-contribution policy's; for an
+    honorary VIP without policies, the filing branch); None: unknown, the pools are channel-wide."""
     policies: tuple[PolicyShare, ...]
     reason: str
     occurred_at: datetime
@@ -43,9 +46,17 @@ class Profile:
 
 @dataclass(frozen=True, slots=True)
 class Departure:
+    """`announced_on` is the insurer-local date of the event (or of the daily run that applies it)."""
+
     agent_id: str
     departed_on: date
     at: datetime
+    announced_on: date
+
+    @property
+    def acts_now(self) -> bool:
+        """Dated today or earlier: it acts on receipt; dated ahead, it waits for the daily run of that date."""
+        return self.departed_on <= self.announced_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,5 +86,5 @@ class Touched:
     profiles: tuple[Agent, ...]
     named_agent_ids: frozenset[str]
     """Persons on the tier decisions' policies."""
-    new_vips_by_channel: Mapping[Channel, int]
-    """VIP tier decisions per serving channel: vacancies the channel's service pool may fill."""
+    new_vips_by_pool: Mapping[tuple[Channel, str | None], int]
+    """VIP tier decisions per serving channel and branch: vacancies the pool may fill."""

@@ -30,18 +30,20 @@ def replace_disqualified(
     contacts: Mapping[str, datetime],
     load_by_agent: Mapping[str, int],
     serving_channel: Channel | None,
+    branch: str | None = None,
     as_of: datetime,
 ) -> Choice | None:
     """Top performers take over from a disqualified representative; without any, the regular rule."""
     excluded = {disqualified_agent_id}
     return choose_top_performer(
-        agents=agents, load_by_agent=load_by_agent, serving_channel=serving_channel, excluded=excluded
+        agents=agents, load_by_agent=load_by_agent, serving_channel=serving_channel, branch=branch, excluded=excluded
     ) or choose_representative(
         policies=policies,
         agents=agents,
         contacts=contacts,
         load_by_agent=load_by_agent,
         serving_channel=serving_channel,
+        branch=branch,
         excluded=excluded,
         as_of=as_of,
     )
@@ -55,6 +57,7 @@ def reassign_after_departure(
     contacts: Mapping[str, datetime],
     load_by_agent: Mapping[str, int],
     serving_channel: Channel | None,
+    branch: str | None = None,
     as_of: datetime,
 ) -> Choice | None:
     """The same rule among the remaining policies and then the pool, the departed person excluded."""
@@ -64,6 +67,7 @@ def reassign_after_departure(
         contacts=contacts,
         load_by_agent=load_by_agent,
         serving_channel=serving_channel,
+        branch=branch,
         excluded={departed_agent_id},
         as_of=as_of,
     )
@@ -95,6 +99,8 @@ class Vacancy:
     policies: tuple[PolicyShare, ...]
     contacts: Mapping[str, datetime]
     serving_channel: Channel | None
+    branch: str | None = None
+    """The customer's branch: the pools take its people first."""
     top_performers_first: bool = False
     """True when the previous representative was disqualified."""
 
@@ -117,7 +123,8 @@ def fill_vacancies(
         choice = None
         if vacancy.top_performers_first:
             choice = choose_top_performer(
-                agents=agents, load_by_agent=loads, serving_channel=vacancy.serving_channel, excluded=excluded
+                agents=agents, load_by_agent=loads, serving_channel=vacancy.serving_channel, branch=vacancy.branch,
+                excluded=excluded,
             )
         choice = choice or choose_representative(
             policies=vacancy.policies,
@@ -125,6 +132,7 @@ def fill_vacancies(
             contacts=vacancy.contacts,
             load_by_agent=loads,
             serving_channel=vacancy.serving_channel,
+            branch=vacancy.branch,
             excluded=excluded,
             as_of=as_of,
         )
@@ -144,6 +152,7 @@ def revise_for_late_fact(
     contacts: Mapping[str, datetime],
     load_by_agent: Mapping[str, int],
     serving_channel: Channel | None,
+    branch: str | None = None,
 ) -> Choice | None:
     """The representative the rules give once a late fact about `late_agent_id` is known, or None to keep.
 
@@ -167,6 +176,7 @@ def revise_for_late_fact(
         contacts=contacts,
         load_by_agent=load_by_agent,
         serving_channel=serving_channel,
+        branch=branch,
         excluded=(),
         as_of=decided_at,
     )

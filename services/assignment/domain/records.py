@@ -18,6 +18,7 @@ class Customer:
     tier_revision: int
     tier: Tier | None
     serving_channel: Channel | None
+    branch: str | None
     policies: tuple[PolicyShare, ...]
     representative: Choice | None
     decided_at: datetime | None
@@ -50,7 +51,7 @@ def with_tier(customer: Customer | None, facts: TierFacts) -> Customer:
     """The customer after a tier decision; the representative is left as it was (the caller decides).
     Losing VIP status clears the record of waiting for a representative."""
     current = customer or Customer(
-        customer_id=facts.customer_id, tier_revision=0, tier=None, serving_channel=None, policies=(),
+        customer_id=facts.customer_id, tier_revision=0, tier=None, serving_channel=None, branch=None, policies=(),
         representative=None, decided_at=None, since=None, top_performers_first=False, unassigned_since=None,
         unassigned_reason=None, revision=0,
     )
@@ -59,6 +60,7 @@ def with_tier(customer: Customer | None, facts: TierFacts) -> Customer:
         tier_revision=facts.revision,
         tier=facts.tier,
         serving_channel=facts.serving_channel,
+        branch=facts.branch,
         policies=facts.policies,
     )
     if facts.tier is None:
@@ -94,7 +96,8 @@ def assigned(
 @dataclass(frozen=True, slots=True)
 class StoredAgent:
     """A service person as assignment knows them: HR's profile (None until the first one arrives),
-    what happened to them since, and `load`, the VIP customers they represent now."""
+    what happened to them since, and `load`, the VIP customers they represent now. `departs_on` is a
+    departure announced ahead: until that date's daily run the person stays active."""
 
     agent_id: str
     agent: Agent | None
@@ -104,6 +107,7 @@ class StoredAgent:
     disqualified_at: datetime | None
     disqualification_reason: str | None
     load: int
+    departs_on: date | None = None
 
 
 def unknown_agent(agent_id: str) -> StoredAgent:
@@ -125,12 +129,25 @@ def with_profile(stored: StoredAgent | None, profile: Profile) -> StoredAgent:
 
 def departed(stored: StoredAgent | None, departure: Departure) -> StoredAgent | None:
     """The person after leaving the company; None if they had already left (a departure acts once).
-    A person may be known only by this event (no profile yet)."""
+    A person may be known only by this event (no profile yet). Any departure announced ahead is
+    superseded."""
     current = stored or unknown_agent(departure.agent_id)
     if current.departed_at is not None:
         return None
     agent = replace(current.agent, departed=True) if current.agent else None
-    return replace(current, agent=agent, departed_on=departure.departed_on, departed_at=departure.at)
+    return replace(
+        current, agent=agent, departed_on=departure.departed_on, departed_at=departure.at, departs_on=None
+    )
+
+
+def departure_announced(stored: StoredAgent | None, departure: Departure) -> StoredAgent | None:
+    """The person with a departure dated ahead recorded; they stay active until its date. None if
+    they already left or the same date is already recorded. A later announcement replaces an
+    earlier one **(interpretation: HR's newest word on the date holds)**."""
+    current = stored or unknown_agent(departure.agent_id)
+    if current.departed_at is not None or current.departs_on == departure.departed_on:
+        return None
+    return replace(current, departs_on=departure.departed_on)
 
 
 def disqualified(stored: StoredAgent | None, disqualification: Disqualification) -> StoredAgent | None:

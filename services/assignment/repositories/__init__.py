@@ -59,7 +59,7 @@ class AssignmentUnitOfWork(UnitOfWork):
                 named.add(customer.representative.agent_id)
         await self.agents.load(named)
         await self.contacts.load([*touched.customer_ids, *(customer.customer_id for customer in held)])
-        await self.agents.load_pools(touched.new_vips_by_channel)
+        await self.agents.load_pools(touched.new_vips_by_pool)
         await self.profiles.load(touched.customer_ids)
 
     async def _pools_gaining(self, profiles: Sequence[Agent]) -> set[Channel]:

@@ -11,7 +11,7 @@ person; `_unwritten`, not written yet) and added to what the map holds.
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.domain.assignment import POOL_ROLES, Agent
 from services.assignment.domain.records import StoredAgent
-from services.assignment.repositories.pools import READ_AHEAD, Kind, PoolSlices
-from services.assignment.tables import ASSIGNABLE, agents
+from services.assignment.repositories.pools import READ_AHEAD, Kind, Pool, PoolSlices, pool_name
+from services.assignment.tables import ASSIGNABLE, PENDING_DEPARTURE, agents
 from shared.events.values import AgentRole, Channel
 from shared.identity_map import IdentityMap
 
@@ -53,6 +53,7 @@ def stored_agent_of(row: Mapping[Any, Any]) -> StoredAgent:
         disqualified_at=row["disqualified_at"],
         disqualification_reason=row["disqualification_reason"],
         load=row["load"],
+        departs_on=row["departs_on"],
     )
 
 
@@ -70,21 +71,33 @@ def row_of_agent(stored: StoredAgent) -> dict[str, Any]:
         "profile_at": stored.profile_at,
         "departed_on": stored.departed_on,
         "departed_at": stored.departed_at,
+        "departs_on": stored.departs_on,
         "disqualified_at": stored.disqualified_at,
         "disqualification_reason": stored.disqualification_reason,
     }
 
 
 def _pools_of(agent: Agent | None) -> set[tuple[str, Kind]]:
-    """The pools an assignable person is in."""
+    """The pools an assignable person is in: their channel's, and their channel's in their branch."""
     pools: set[tuple[str, Kind]] = set()
     if agent is None or not agent.assignable:
         return pools
+    names = (pool_name(agent.channel, None), pool_name(agent.channel, agent.branch))
     if agent.role in POOL_ROLES:
-        pools.add((agent.channel.value, Kind.POOL))
+        pools.update((name, Kind.POOL) for name in names)
     if agent.top_performer:
-        pools.add((agent.channel.value, Kind.TOP_PERFORMERS))
+        pools.update((name, Kind.TOP_PERFORMERS) for name in names)
     return pools
+
+
+def _scopes(vacancies: Mapping[Pool, int]) -> list[tuple[Pool, int]]:
+    """The slices `vacancies` may draw on: each branch's people, and the whole channel's (for a
+    branch with nobody), with as many vacancies as may fall to each, in a stable order."""
+    wanted: dict[Pool, int] = {}
+    for (channel, branch), count in vacancies.items():
+        for scope in {None, branch}:
+            wanted[(channel, scope)] = wanted.get((channel, scope), 0) + count
+    return sorted(wanted.items(), key=lambda item: (item[0][0].value, item[0][1] or ""))
 
 
 _POOL_MEMBER = agents.c.role.in_([role.value for role in POOL_ROLES])
@@ -165,50 +178,65 @@ class AgentRepository:
             await self._connection.execute(_ADD_LOADS, {"ids": ids, "deltas": [deltas[each] for each in ids]})
 
     async def candidates(
-        self, *, named: Collection[str], pools: Mapping[Channel, int], top_performers: Mapping[Channel, int]
+        self, *, named: Collection[str], pools: Mapping[Pool, int], top_performers: Mapping[Pool, int]
     ) -> tuple[dict[str, Agent], dict[str, int]]:
         """The persons a choice can look at, and their loads: everyone `named` (service persons on the
-        policies, whatever their state), and per channel (at least) the `n` least loaded assignable
-        pool members and top performers. Filling `n - 1` vacancies one by one never needs anyone
-        beyond the first `n` by (load, agent id), so the pool is not read whole; what is read is kept
-        for the transaction (`repositories.pools`).
+        policies, whatever their state), and per (channel, branch) (at least) the `n` least loaded
+        assignable pool members and top performers of the branch and of the whole channel. Filling
+        `n - 1` vacancies one by one never needs anyone beyond the first `n` by (load, agent id) of
+        either (the branch's people first, the channel's when the branch has nobody), so a pool is
+        not read whole; what is read is kept for the transaction (`repositories.pools`).
         """
         await self._map.load(named)
         chosen = {agent_id for agent_id in named if self._map.loaded(agent_id) is not None}
         for kind, wanted in ((Kind.POOL, pools), (Kind.TOP_PERFORMERS, top_performers)):
-            for channel, count in wanted.items():
-                members = self._pools.members(channel.value, kind, count, self._load_of)
+            for (channel, scope), count in _scopes(wanted):
+                members = self._pools.members(pool_name(channel, scope), kind, count, self._load_of)
                 if members is None:
-                    members = await self._least_loaded(channel, kind, count + READ_AHEAD)
+                    members = await self._least_loaded(channel, kind, count + READ_AHEAD, branch=scope)
                 chosen |= members
         stored = [each for agent_id in sorted(chosen) if (each := self._current(self._map.loaded(agent_id)))]
         found = {each.agent_id: each.agent for each in stored if each.agent is not None}
         return found, {each.agent_id: each.load for each in stored}
 
-    async def load_pools(self, vacancies: Mapping[Channel, int]) -> None:
-        """Read each channel's least loaded pool members once for a batch that may fill `vacancies`."""
-        for channel, count in sorted(vacancies.items()):
-            if self._pools.members(channel.value, Kind.POOL, count + 1, self._load_of) is None:
-                await self._least_loaded(channel, Kind.POOL, count + 1 + READ_AHEAD)
+    async def load_pools(self, vacancies: Mapping[Pool, int]) -> None:
+        """Read each pool's least loaded members (the branch's and the channel's) once for a batch
+        that may fill `vacancies`."""
+        for (channel, scope), count in _scopes(vacancies):
+            if self._pools.members(pool_name(channel, scope), Kind.POOL, count + 1, self._load_of) is None:
+                await self._least_loaded(channel, Kind.POOL, count + 1 + READ_AHEAD, branch=scope)
 
     def _load_of(self, agent_id: str) -> int:
         stored = self._current(self._map.loaded(agent_id))
         assert stored is not None
         return stored.load
 
-    async def _least_loaded(self, channel: Channel, kind: Kind, limit: int) -> set[str]:
-        """Read with this transaction's changes written first, so the database orders by them."""
+    async def _least_loaded(self, channel: Channel, kind: Kind, limit: int, *, branch: str | None) -> set[str]:
+        """Read with this transaction's changes written first, so the database orders by them; a
+        `branch` narrows the pool to its people (None: the whole channel)."""
         await self.flush()
         condition = _POOL_MEMBER if kind is Kind.POOL else agents.c.top_performer
-        statement = (
-            select(agents.c.agent_id, agents.c.load)
-            .where(ASSIGNABLE, agents.c.channel == channel.value, condition)
-            .order_by(agents.c.load, agents.c.agent_id)
-            .limit(limit)
+        statement = select(agents.c.agent_id, agents.c.load).where(
+            ASSIGNABLE, agents.c.channel == channel.value, condition
         )
+        if branch is not None:
+            statement = statement.where(agents.c.branch == branch)
+        statement = statement.order_by(agents.c.load, agents.c.agent_id).limit(limit)
         rows = [(agent_id, load) for agent_id, load in (await self._connection.execute(statement)).all()]
         await self._map.load(agent_id for agent_id, _ in rows)
-        return self._pools.remember(channel.value, kind, rows, limit=limit)
+        return self._pools.remember(pool_name(channel, branch), kind, rows, limit=limit)
+
+    async def departing(self, *, as_of: date, after: str, limit: int) -> list[str]:
+        """Persons whose departure announced ahead falls due by `as_of`, in agent-id order after
+        `after` (the daily run's cursor). Only pending departures are in the partial index
+        `ix_agents_pending_departure`, so the date filter and the sort look at those rows alone."""
+        statement = (
+            select(agents.c.agent_id)
+            .where(PENDING_DEPARTURE, agents.c.departs_on <= as_of, agents.c.agent_id > after)
+            .order_by(agents.c.agent_id)
+            .limit(limit)
+        )
+        return [agent_id for (agent_id,) in (await self._connection.execute(statement)).all()]
 
     async def by_load(self, *, channel: Channel | None, limit: int, offset: int) -> list[StoredAgent]:
         statement = select(agents).where(agents.c.profile_at.is_not(None))

@@ -39,6 +39,7 @@ def customer_of(row: Mapping[Any, Any]) -> Customer:
         tier_revision=row["tier_revision"],
         tier=Tier(row["tier"]) if row["tier"] else None,
         serving_channel=Channel(row["serving_channel"]) if row["serving_channel"] else None,
+        branch=row["branch"],
         policies=tuple(
             PolicyShare(
                 policy_no=item["policy_no"],
@@ -66,6 +67,7 @@ def row_of_customer(customer: Customer) -> dict[str, Any]:
         "tier_revision": customer.tier_revision,
         "tier": customer.tier.value if customer.tier else None,
         "serving_channel": customer.serving_channel.value if customer.serving_channel else None,
+        "branch": customer.branch,
         "policies": [
             {
                 "policy_no": share.policy_no,

@@ -48,7 +48,7 @@ _CAMPAIGN_ITEMS = text(
     "FROM customers AS c LEFT JOIN customer_profiles AS p ON p.customer_id = c.customer_id "
     "WHERE c.tier IS NOT NULL "
     "AND (CAST(:channel AS text) IS NULL OR c.serving_channel = CAST(:channel AS text)) "
-    "AND (CAST(:branch AS text) IS NULL OR p.branch = CAST(:branch AS text)) "
+    "AND (CAST(:branch AS text) IS NULL OR coalesce(c.branch, p.branch) = CAST(:branch AS text)) "
     "ON CONFLICT (customer_id, occasion_key) DO NOTHING"
 )
 _OVERDUE = text(
@@ -95,7 +95,8 @@ async def insert_birthdays(
 async def insert_campaign_items(
     connection: AsyncConnection, *, campaign_id: int, template: NewItem, channel: str | None, branch: str | None
 ) -> int:
-    """One item of the campaign for every VIP of its scope (all, a serving channel, a CRM branch)."""
+    """One item of the campaign for every VIP of its scope: all, a serving channel, or a branch (the
+    customer's as tiering decides it, else the CRM profile's)."""
     result = await connection.execute(
         _CAMPAIGN_ITEMS,
         {

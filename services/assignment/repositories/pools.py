@@ -1,5 +1,6 @@
-"""The least loaded assignable members of a channel's service pool or top performers, read once
-per transaction and kept valid in memory while this transaction moves loads.
+"""The least loaded assignable members of a channel's service pool or top performers (the whole
+channel's, or its people in one branch: `pool_name`), read once per transaction and kept valid in
+memory while this transaction moves loads.
 
 A slice is the first `limit` members by (load, agent id) as read, with the load each had then. Every
 member not in it had a (load, id) after the last one read (the `boundary`), and this transaction
@@ -13,6 +14,16 @@ choice among `count - 1` vacancies needs (`AgentRepository.candidates`).
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import StrEnum
+
+from shared.events.values import Channel
+
+Pool = tuple[Channel, str | None]
+"""A serving channel and the customer's branch (None: unknown)."""
+
+
+def pool_name(channel: Channel, branch: str | None) -> str:
+    """The key of a slice: the channel's whole pool, or its people in `branch`."""
+    return channel.value if branch is None else f"{channel.value}@{branch}"
 
 
 class Kind(StrEnum):

@@ -18,6 +18,7 @@ from services.entitlements.domain.entitlements import Entitlement
 from services.entitlements.repositories.lookup import CustomerLookup
 from services.entitlements.workflows.customers import entitlement_list, not_seen
 from shared.api import PROBLEMS, CallCenter
+from shared.bounds import Day, PathId
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["call center"])
 
@@ -100,7 +101,7 @@ def entitlement_view(entitlement: Entitlement) -> dict[str, Any]:
         "description": "never seen"
     }},
 )
-async def customer(customer_id: str, _: CallCenter, request: Request) -> Response:
+async def customer(customer_id: PathId, _: CallCenter, request: Request) -> Response:
     """Tier, standard, points held against its thresholds, serving channel and representative.
 
     The call center's hot path: one SELECT that returns the body (repositories/lookup.py), no
@@ -118,10 +119,10 @@ async def customer(customer_id: str, _: CallCenter, request: Request) -> Respons
     responses={**PROBLEMS, 200: {"model": EntitlementsView}, 404: {"description": "never seen"}},
 )
 async def entitlements(
-    customer_id: str,
+    customer_id: PathId,
     _: CallCenter,
     transactions: Transactions,
-    as_of: Annotated[date | None, Query(description="the day to look at; default today")] = None,
+    as_of: Annotated[Day | None, Query(description="the day to look at; default today")] = None,
 ) -> dict[str, Any]:
     """Every catalog service, then the branch's approved featured services, with quotas and use."""
     async with transactions.read() as uow:

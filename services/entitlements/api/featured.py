@@ -13,6 +13,7 @@ from services.entitlements.domain.vendors import FeaturedService
 from services.entitlements.workflows import vendors
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId
 from shared.events.values import Identifier, Money, Tier
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["vendors and costs"])
@@ -80,17 +81,25 @@ async def register_featured(body: FeaturedRequest, principal: BranchOps, transac
         state="pending",
     )
     async with transactions.begin() as uow:
-        await vendors.register_featured(uow, featured=featured, user_id=principal.user_id)
+        await vendors.register_featured(
+            uow, featured=featured, user_id=principal.user_id, acting_for=principal.branch
+        )
     return featured_view(featured)
 
 
 @router.post("/featured-services/{code}/decisions", responses=PROBLEMS)
 async def decide_featured(
-    code: str, body: Decision, principal: HqCustomerService, transactions: Transactions
+    code: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> FeaturedView:
+    """HQ's decision, by someone other than the registrar (403 `separation_of_duties`); a second is 409."""
     async with transactions.begin() as uow:
         decided = await vendors.decide_featured(
-            uow, code=code, approve=body.decision == "approve", comment=body.comment, user_id=principal.user_id
+            uow,
+            code=code,
+            approve=body.decision == "approve",
+            comment=body.comment,
+            user_id=principal.user_id,
+            acting_for=principal.branch,
         )
     return featured_view(decided)
 

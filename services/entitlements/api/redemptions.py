@@ -10,8 +10,8 @@ from services.entitlements.api import Transactions, today
 from services.entitlements.workflows import redemptions
 from services.entitlements.workflows.customers import known_customer
 from shared.api import PROBLEMS, CallCenter
+from shared.bounds import PathId
 from shared.problems import Problem
-from shared.refusals import Refused
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["call center"])
 
@@ -19,7 +19,11 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
     **PROBLEMS,
     403: {"model": Problem, "description": "not eligible (reason not_eligible), or the token lacks the role"},
     404: {"model": Problem, "description": "unknown customer or service code (reason unknown_customer/_service)"},
-    409: {"model": Problem, "description": "quota used up (reason quota_used_up)"},
+    409: {
+        "model": Problem,
+        "description": "quota used up (reason quota_used_up), or no usable vendor contract for a value-added "
+        "service (reason no_contract; the detail names the service and the customer's branch)",
+    },
     422: {"model": Problem, "description": "Idempotency-Key reused for another request, or vendor without contract"},
 }
 
@@ -39,7 +43,7 @@ class RedemptionResult(BaseModel):
 class ReversalBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, description="why the use is reversed (no-show, error)")
 
 
 class ReversalResult(BaseModel):
@@ -77,8 +81,8 @@ class RedemptionHistory(BaseModel):
 )
 async def redeem(
     *,
-    customer_id: str,
-    code: str,
+    customer_id: PathId,
+    code: PathId,
     body: RedemptionBody,
     principal: CallCenter,
     transactions: Transactions,
@@ -96,20 +100,25 @@ async def redeem(
             user_id=principal.user_id,
             new_redemption_id=f"R{uuid.uuid4().hex}",
         )
-    if isinstance(outcome, Refused):
-        raise outcome  # remembered under the key, so raised only once the transaction committed
     return RedemptionResult(redemption_id=outcome.redemption_id, remaining=outcome.remaining)
 
 
 @router.post(
     "/customers/{customer_id}/redemptions/{redemption_id}/reversal",
-    responses={**PROBLEMS, 404: {"model": Problem, "description": "unknown customer or redemption"},
-               409: {"model": Problem, "description": "already reversed"}},
+    responses={
+        **PROBLEMS,
+        403: {"model": Problem, "description": "the user who redeemed cannot reverse it (reason own_redemption)"},
+        404: {"model": Problem, "description": "unknown customer or redemption"},
+        409: {"model": Problem, "description": "already reversed, or past the reversal window "
+              "(reason reversal_window_passed)"},
+        422: {"model": Problem, "description": "no reason given"},
+    },
 )
 async def reverse(
-    customer_id: str, redemption_id: str, body: ReversalBody, principal: CallCenter, transactions: Transactions
+    customer_id: PathId, redemption_id: PathId, body: ReversalBody, principal: CallCenter, transactions: Transactions
 ) -> ReversalResult:
-    """Restores the unit (no-show, error); the redemption stays on record, marked reversed."""
+    """Restores the unit (no-show, error): with a reason, by another user than the one who redeemed,
+    within the ruleset's window; the redemption stays on record, marked reversed."""
     async with transactions.begin() as uow:
         done = await redemptions.reverse(
             uow,
@@ -123,7 +132,7 @@ async def reverse(
 
 
 @router.get("/customers/{customer_id}/redemptions", responses={**PROBLEMS, 404: {"model": Problem}})
-async def redemption_history(customer_id: str, _: CallCenter, transactions: Transactions) -> RedemptionHistory:
+async def redemption_history(customer_id: PathId, _: CallCenter, transactions: Transactions) -> RedemptionHistory:
     """Every use of a service by the customer, newest first, reversed ones included."""
     async with transactions.read() as uow:
         await known_customer(uow, customer_id)

@@ -1,23 +1,30 @@
-"""The cost report for operations: value-added usage and cost by channel, branch, vendor, service
-and bearer over a window of days (rules.md section 6).
+"""The cost report for operations: usage and cost by channel, branch, vendor, service and bearer
+over a window of days (rules.md section 6).
+
+Who pays (`by_bearer`): basic services HQ customer service (`hq`), value-added services the serving
+channel (`channel`), featured services their branch (`branch`). A reversed use costs nothing in the
+rows and is listed under `reversals` as a credit of its unit cost (never silently removed); uses made
+under a value-added period a late cooling-off cancellation withdrew are rows flagged
+`withdrawn_grant: true` and summed under `totals.withdrawn_grant`.
 
 The body stays a dict: its `by_*` lists each carry a different key column (and `by_bearer` one more),
 too irregular for one typed model without changing the JSON.
 """
 
 from collections import defaultdict
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from services.entitlements.api import Transactions
-from services.entitlements.repositories.redemptions import CostRow
+from services.entitlements.repositories.redemptions import CostRow, ReversalRow
 from shared.api import PROBLEMS, Ops
+from shared.bounds import Day
 from shared.refusals import Invalid
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["operations"])
+ZERO = Decimal("0.00")
 
 
 def totals_by(rows: list[CostRow], dimension: str) -> list[dict[str, Any]]:
@@ -43,6 +50,22 @@ def row_view(row: CostRow) -> dict[str, Any]:
         "redemptions": row.redemptions,
         "reversed": row.reversed,
         "cost": f"{row.cost:.2f}",
+        "withdrawn_grant": row.withdrawn_grant,
+    }
+
+
+def reversal_view(row: ReversalRow) -> dict[str, Any]:
+    return {
+        "redemption_id": row.redemption_id,
+        "customer_id": row.customer_id,
+        "service_code": row.service_code,
+        "borne_by": {"kind": row.bearer_kind, "name": row.bearer},
+        "redeemed_on": row.redeemed_on.isoformat(),
+        "redeemed_by": row.redeemed_by,
+        "reversed_at": row.reversed_at.isoformat(),
+        "reversed_by": row.reversed_by,
+        "reason": row.reason,
+        "credit": f"{ZERO - row.unit_cost:.2f}",
     }
 
 
@@ -50,14 +73,16 @@ def row_view(row: CostRow) -> dict[str, Any]:
 async def cost_report(
     _: Ops,
     transactions: Transactions,
-    first_day: Annotated[date, Query(alias="from", description="first day, included")],
-    last_day: Annotated[date, Query(alias="to", description="last day, included")],
+    first_day: Annotated[Day, Query(alias="from", description="first day, included")],
+    last_day: Annotated[Day, Query(alias="to", description="last day, included")],
 ) -> dict[str, Any]:
-    """Value-added usage and cost by channel, branch, vendor and service; reversed uses cost nothing."""
+    """Usage and cost by channel, branch, vendor, service and bearer; reversals listed as credits."""
     if last_day < first_day:
         raise Invalid("'to' is before 'from'")
     async with transactions.read() as uow:
         rows = await uow.redemptions.cost_rows(first_day=first_day, last_day=last_day)
+        reversals = await uow.redemptions.reversals(first_day=first_day, last_day=last_day)
+    withdrawn = [row for row in rows if row.withdrawn_grant]
     return {
         "from": first_day.isoformat(),
         "to": last_day.isoformat(),
@@ -65,6 +90,11 @@ async def cost_report(
             "redemptions": sum(row.redemptions for row in rows),
             "reversed": sum(row.reversed for row in rows),
             "cost": f"{sum((row.cost for row in rows), Decimal('0.00')):.2f}",
+            "reversed_credit": f"{ZERO - sum((row.unit_cost for row in reversals), ZERO):.2f}",
+            "withdrawn_grant": {
+                "redemptions": sum(row.redemptions for row in withdrawn),
+                "cost": f"{sum((row.cost for row in withdrawn), Decimal('0.00')):.2f}",
+            },
         },
         "by_channel": totals_by(rows, "channel"),
         "by_branch": totals_by(rows, "branch"),
@@ -72,8 +102,9 @@ async def cost_report(
         "by_service": totals_by(rows, "service_code"),
         "by_bearer": [
             {**entry, "bearer_kind": kind}
-            for kind in ("channel", "branch")
+            for kind in ("hq", "channel", "branch")
             for entry in totals_by([row for row in rows if row.bearer_kind == kind], "bearer")
         ],
         "rows": [row_view(row) for row in rows],
+        "reversals": [reversal_view(row) for row in reversals],
     }

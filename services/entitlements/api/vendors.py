@@ -12,6 +12,7 @@ from services.entitlements.domain.vendors import Contract
 from services.entitlements.workflows import vendors
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId
 from shared.events.values import Identifier, Money
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["vendors and costs"])
@@ -92,7 +93,9 @@ async def list_vendors(_: Reader, transactions: Transactions) -> VendorList:
 async def add_contract(body: ContractRequest, principal: Signer, transactions: Transactions) -> ContractView:
     """An HQ contract (no branch; HQ customer service) is in force at once; a branch contract
     (branch_ops) waits for HQ approval and is refused where HQ's reaches or above HQ's unit cost."""
-    vendors.check_contract_request(branch=body.branch, reach=body.reach, roles=principal.roles)
+    vendors.check_contract_request(
+        branch=body.branch, reach=body.reach, roles=principal.roles, acting_for=principal.branch
+    )
     contract = Contract(
         contract_id=f"K{uuid.uuid4().hex[:16]}",
         service_code=body.service_code,
@@ -109,13 +112,19 @@ async def add_contract(body: ContractRequest, principal: Signer, transactions: T
 
 @router.post("/contracts/{contract_id}/decisions", responses=PROBLEMS)
 async def decide_contract(
-    contract_id: str, body: Decision, principal: HqCustomerService, transactions: Transactions
+    contract_id: PathId, body: Decision, principal: HqCustomerService, transactions: Transactions
 ) -> ContractView:
-    """HQ approval of a branch contract; the branch rules are checked again against today's HQ contracts."""
+    """HQ approval of a branch contract by someone other than its signer (403 `separation_of_duties`);
+    the branch rules are checked again against today's HQ contracts; a second decision is 409."""
     approve = body.decision == "approve"
     async with transactions.begin() as uow:
         contract = await vendors.decide_contract(
-            uow, contract_id=contract_id, approve=approve, comment=body.comment, user_id=principal.user_id
+            uow,
+            contract_id=contract_id,
+            approve=approve,
+            comment=body.comment,
+            user_id=principal.user_id,
+            acting_for=principal.branch,
         )
     return contract_view(contract, "approved" if approve else "rejected")
 

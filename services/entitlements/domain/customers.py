@@ -47,6 +47,13 @@ class TierChange:
     serving_channel: Channel | None
     effective_at: date
     policies: tuple[PolicyShare, ...]
+    trigger: str = ""
+    counted_policies: frozenset[str] = frozenset()
+    """The numbers of the policies counting in this decision; the others are `uncounted_policies`."""
+    uncounted_policies: frozenset[str] = frozenset()
+    branch: str | None = None
+    """The customer's branch as tiering decided it (CRM profile, else the top policy's, else the
+    filing branch of an honorary VIP); None from a decision made before tiering sent it."""
 
 
 @dataclass(frozen=True, kw_only=True)

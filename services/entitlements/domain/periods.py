@@ -97,3 +97,35 @@ def period_rolled_over(*, period: Period, timeline: TierTimeline, as_of: date, r
             return None
         current = period_opening(tier=tier, on=successor_start, ruleset=ruleset)
     return current
+
+
+COOLING_OFF_CANCELLATION = "cooling_off_cancellation"
+
+
+def is_withdrawn_by(
+    *,
+    trigger: str,
+    period: Period,
+    tier_now: Tier | None,
+    counted_at_opening: frozenset[str] | None,
+    no_longer_counted: frozenset[str],
+) -> bool:
+    """True when a late cooling-off cancellation withdraws `period` (rules.md section 4).
+
+    Only a `cooling_off_cancellation` withdraws, and only a period whose tier the customer no longer
+    holds without the cancelled policy (`tier_now` ranks below it): where other counting policies (or
+    an honorary tier) still reach it, nothing is withdrawn. The period must have opened because of
+    the policy: one opened by a tier decision records the policies counted then
+    (`counted_at_opening`), and one of them must have stopped counting (`no_longer_counted`); a period
+    opened by a roll-over records none (None) and is judged on the tiers alone.
+    """
+    if trigger != COOLING_OFF_CANCELLATION:
+        return False
+    if tier_now is not None and tier_now.rank >= period.tier.rank:
+        return False
+    return counted_at_opening is None or bool(counted_at_opening & no_longer_counted)
+
+
+def withdrawn(period: Period, *, cancelled_on: date) -> Period:
+    """The period closed on the cancellation's date: its last usable day is the day before."""
+    return Period(tier=period.tier, start=period.start, end=cancelled_on - ONE_DAY)

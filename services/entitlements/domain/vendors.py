@@ -8,8 +8,11 @@ Pure rules; a refusal is a `shared.refusals` (`Conflict` for a contract rules.md
   it; its unit cost may not exceed the lowest HQ unit cost for the service **(interpretation: with no
   HQ contract for the service at all there is no cap, HQ's approval is the check)**; it serves only
   that branch's VIPs and is usable only once HQ customer service has approved it.
-- A redemption of a catalog service is charged to the customer's serving channel; one of a branch
-  featured service to the branch that offers it.
+- Who pays: a basic service is borne by HQ customer service, a value-added service by the customer's
+  serving channel, a featured service by the branch that registered it.
+- A value-added redemption needs a usable contract (HQ's, or the customer's branch's approved one);
+  with none it is refused (`Conflict`, reason `no_contract`), never recorded at cost zero by silence.
+  A basic service without a contract is delivered in-house, at no vendor cost.
 """
 
 from collections.abc import Iterable
@@ -84,8 +87,8 @@ def choose_contract(
 ) -> Contract | None:
     """The named vendor's usable contract, or the cheapest usable one; None when there is none.
 
-    A redemption without a usable contract (a service delivered in-house) is recorded at no cost;
-    one that names a vendor without a usable contract is refused with `Invalid` (`vendor_not_usable`).
+    One that names a vendor without a usable contract is refused with `Invalid` (`vendor_not_usable`);
+    `contract_for_redemption` says what no contract at all means.
     """
     usable = sorted(
         usable_contracts(contracts=contracts, service_code=service_code, branch=branch),
@@ -102,19 +105,41 @@ def choose_contract(
     )
 
 
+def contract_for_redemption(
+    *, service: Service, contracts: Iterable[Contract], branch: str | None, vendor_id: str | None
+) -> Contract | None:
+    """The contract a catalog redemption uses; None only for a basic service delivered in-house.
+
+    Raises `Conflict` (`no_contract`) for a value-added service with no usable contract, naming the
+    service and the customer's branch, so the caller can tell HQ customer service what to sign.
+    """
+    contract = choose_contract(contracts=contracts, service_code=service.code, branch=branch, vendor_id=vendor_id)
+    if contract is None and service.category == "value_added":
+        raise Conflict(
+            f"{service.code} ({service.name}) has no usable vendor contract for branch {branch or '(unknown)'}: "
+            "HQ customer service signs one, or approves the branch's",
+            reason="no_contract",
+        )
+    return contract
+
+
 @dataclass(frozen=True, kw_only=True)
 class CostBearer:
-    kind: Literal["channel", "branch"]
+    kind: Literal["hq", "channel", "branch"]
     name: str
 
 
 UNASSIGNED = "unassigned"
+HQ_CUSTOMER_SERVICE = "hq_customer_service"
 
 
 def cost_bearer(*, service: Service, serving_channel: str | None) -> CostBearer:
-    """A featured service costs its branch; a catalog service the customer's serving channel."""
+    """A featured service costs its branch; a basic service HQ customer service (基础服务由总公司客户服务部承担);
+    a value-added service the customer's serving channel (依据客户归属原则,由渠道承担费用)."""
     if service.branch is not None:
         return CostBearer(kind="branch", name=service.branch)
+    if service.category == "basic":
+        return CostBearer(kind="hq", name=HQ_CUSTOMER_SERVICE)
     return CostBearer(kind="channel", name=serving_channel or UNASSIGNED)
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.entitlements.domain.periods import COOLING_OFF_CANCELLATION
 from services.entitlements.repositories.customers import CustomerRepository
 from services.entitlements.repositories.periods import PeriodRepository
 from services.entitlements.repositories.redemptions import RedemptionRepository
@@ -31,6 +32,11 @@ class EntitlementsUnitOfWork(UnitOfWork):
             return
         await self.customers.lock(customer_ids)
         await self.periods.load(event.customer_id for event in events if isinstance(event, TierDecided))
+        await self.periods.load_replaced(
+            event.customer_id
+            for event in events
+            if isinstance(event, TierDecided) and event.trigger == COOLING_OFF_CANCELLATION
+        )
 
     async def flush(self) -> None:
         await self.customers.flush()

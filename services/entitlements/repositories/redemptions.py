@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnElement
 
-from services.entitlements.tables import redemption_requests, redemptions
+from services.entitlements.tables import periods, redemption_requests, redemptions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +51,8 @@ class StoredRedemption:
     customer_id: str
     service_code: str
     period_id: int | None
+    redeemed_on: date
+    redeemed_by: str
     reversed_at: datetime | None
 
 
@@ -65,6 +67,25 @@ class CostRow:
     redemptions: int
     reversed: int
     cost: Decimal
+    withdrawn_grant: bool = False
+    """Uses made under a value-added period a late cooling-off cancellation withdrew."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReversalRow:
+    """A reversed use: it stays in the report as a credit of its unit cost, never silently removed."""
+
+    redemption_id: str
+    customer_id: str
+    service_code: str
+    bearer_kind: str
+    bearer: str
+    unit_cost: Decimal
+    redeemed_on: date
+    redeemed_by: str
+    reversed_at: datetime
+    reversed_by: str
+    reason: str | None
 
 
 class RedemptionRepository:
@@ -122,6 +143,8 @@ class RedemptionRepository:
             customer_id=row.customer_id,
             service_code=row.service_code,
             period_id=row.period_id,
+            redeemed_on=row.redeemed_on,
+            redeemed_by=row.redeemed_by,
             reversed_at=row.reversed_at,
         )
 
@@ -147,9 +170,11 @@ class RedemptionRepository:
     async def cost_rows(self, *, first_day: date, last_day: date) -> list[CostRow]:
         """Uses and cost per channel, branch, vendor, service and bearer over the days, both included.
 
-        A reversed use costs nothing and is counted apart.
+        A reversed use costs nothing and is counted apart (`reversals` lists each one); uses under a
+        withdrawn period are rows of their own (`withdrawn_grant`).
         """
         live = redemptions.c.reversed_at.is_(None)
+        withdrawn = func.coalesce(periods.c.state == "withdrawn", False).label("withdrawn_grant")
         keys = (
             redemptions.c.channel,
             redemptions.c.branch,
@@ -157,6 +182,7 @@ class RedemptionRepository:
             redemptions.c.service_code,
             redemptions.c.bearer_kind,
             redemptions.c.bearer,
+            withdrawn,
         )
         rows = await self._connection.execute(
             select(
@@ -165,6 +191,7 @@ class RedemptionRepository:
                 func.count().filter(~live).label("reversed"),
                 func.coalesce(func.sum(case((live, redemptions.c.unit_cost), else_=0)), 0).label("cost"),
             )
+            .select_from(redemptions.outerjoin(periods, periods.c.period_id == redemptions.c.period_id))
             .where(and_(redemptions.c.redeemed_on >= first_day, redemptions.c.redeemed_on <= last_day))
             .group_by(*keys)
             .order_by(*keys)
@@ -180,6 +207,35 @@ class RedemptionRepository:
                 redemptions=int(row.used),
                 reversed=int(row.reversed),
                 cost=Decimal(row.cost),
+                withdrawn_grant=bool(row.withdrawn_grant),
+            )
+            for row in rows
+        ]
+
+    async def reversals(self, *, first_day: date, last_day: date) -> list[ReversalRow]:
+        """The reversed uses among those made over the days, both included, in the order reversed."""
+        rows = await self._connection.execute(
+            select(redemptions)
+            .where(
+                redemptions.c.reversed_at.is_not(None),
+                redemptions.c.redeemed_on >= first_day,
+                redemptions.c.redeemed_on <= last_day,
+            )
+            .order_by(redemptions.c.reversed_at, redemptions.c.redemption_id)
+        )
+        return [
+            ReversalRow(
+                redemption_id=row.redemption_id,
+                customer_id=row.customer_id,
+                service_code=row.service_code,
+                bearer_kind=row.bearer_kind,
+                bearer=row.bearer,
+                unit_cost=row.unit_cost,
+                redeemed_on=row.redeemed_on,
+                redeemed_by=row.redeemed_by,
+                reversed_at=row.reversed_at,
+                reversed_by=row.reversed_by,
+                reason=row.reversal_reason,
             )
             for row in rows
         ]

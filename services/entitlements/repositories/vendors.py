@@ -102,15 +102,18 @@ class VendorRepository:
     async def lock_featured(self, code: str) -> None:
         await lock_keys(self._connection, scope=FEATURED_LOCK_SCOPE, keys=[code])
 
-    async def contract_state(self, contract_id: str) -> tuple[Contract, str] | None:
-        statement = select(contracts).where(contracts.c.contract_id == contract_id)
+    async def contract_state(self, contract_id: str) -> tuple[Contract, str, str] | None:
+        """The contract, its state and who signed it, its row locked (`FOR UPDATE`: it exists)."""
+        statement = select(contracts).where(contracts.c.contract_id == contract_id).with_for_update()
         row = (await self._connection.execute(statement)).one_or_none()
-        return (_contract(row), row.state) if row else None
+        return (_contract(row), row.state, row.signed_by) if row else None
 
-    async def decide_contract(self, contract_id: str, *, approve: bool, by: str, comment: str | None) -> None:
-        await self._connection.execute(
+    async def decide_contract(self, contract_id: str, *, approve: bool, by: str, comment: str | None) -> str | None:
+        """Decides a pending contract; None when it was not pending (nothing changed)."""
+        decided: str | None = await self._connection.scalar(
             update(contracts)
-            .where(contracts.c.contract_id == contract_id)
+            .where(contracts.c.contract_id == contract_id, contracts.c.state == "pending")
+            .returning(contracts.c.state)
             .values(
                 state="approved" if approve else "rejected",
                 decided_by=by,
@@ -118,6 +121,7 @@ class VendorRepository:
                 decided_at=func.now(),
             )
         )
+        return decided
 
     async def add_featured(self, featured: FeaturedService, *, by: str) -> bool:
         """False when the code is already taken."""
@@ -141,11 +145,11 @@ class VendorRepository:
         )
         return added is not None
 
-    async def featured(self, code: str) -> FeaturedService | None:
-        row = (
-            await self._connection.execute(select(featured_services).where(featured_services.c.code == code))
-        ).one_or_none()
-        return _featured(row) if row else None
+    async def featured_registration(self, code: str) -> tuple[FeaturedService, str] | None:
+        """The featured service and who registered it, its row locked (`FOR UPDATE`: it exists)."""
+        statement = select(featured_services).where(featured_services.c.code == code).with_for_update()
+        row = (await self._connection.execute(statement)).one_or_none()
+        return (_featured(row), row.registered_by) if row else None
 
     async def approved_featured(self, branch: str | None) -> list[FeaturedService]:
         if branch is None:
@@ -161,10 +165,12 @@ class VendorRepository:
         rows = await self._connection.execute(select(featured_services).order_by(featured_services.c.code))
         return [_featured(row) for row in rows]
 
-    async def decide_featured(self, code: str, *, approve: bool, by: str, comment: str | None) -> None:
-        await self._connection.execute(
+    async def decide_featured(self, code: str, *, approve: bool, by: str, comment: str | None) -> bool:
+        """Decides a pending featured service; False when it was not pending (nothing changed)."""
+        decided = await self._connection.scalar(
             update(featured_services)
-            .where(featured_services.c.code == code)
+            .where(featured_services.c.code == code, featured_services.c.state == "pending")
+            .returning(featured_services.c.code)
             .values(
                 state="approved" if approve else "rejected",
                 decided_by=by,
@@ -172,3 +178,4 @@ class VendorRepository:
                 decided_at=func.now(),
             )
         )
+        return decided is not None

@@ -5,10 +5,14 @@ of used units read under it is exact: two simultaneous requests can never take t
 and a repeated `Idempotency-Key` finds the first request's answer and takes nothing more.
 
 The first answer under a key is remembered, a refusal by the rules (`not_eligible`,
-`quota_used_up`) included, and answered again as it was. Such a refusal is therefore *returned* by
-`redeem`, not raised: it was written in this transaction, which must commit; the caller raises it
-once the transaction is over. Every other refusal (unknown customer or service, a key reused for
-another request, a vendor that cannot serve) is raised and remembers nothing.
+`quota_used_up`) included, and answered again as it was. Such a refusal is raised with
+`keep_effects=True`: the transaction commits the remembered answer, then the refusal is answered.
+Every other refusal (unknown customer or service, a key reused for another request, a vendor that
+cannot serve, no usable contract) is raised and remembers nothing: once HQ signs a contract, the
+same request under the same key goes through.
+
+A reversal (`reverse`) follows `domain.duties.check_reversal`: a reason, another user than the one
+who redeemed, within the ruleset's window; the use stays on record, marked reversed.
 """
 
 import hashlib
@@ -19,13 +23,14 @@ from decimal import Decimal
 
 from services.entitlements.domain.catalog import Service, catalog_from
 from services.entitlements.domain.customers import Customer
+from services.entitlements.domain.duties import check_reversal
 from services.entitlements.domain.entitlements import (
     Entitlement,
     decide_redemption,
     entitlement_for,
     visible_services,
 )
-from services.entitlements.domain.vendors import FeaturedService, choose_contract, cost_bearer
+from services.entitlements.domain.vendors import FeaturedService, contract_for_redemption, cost_bearer
 from services.entitlements.repositories import EntitlementsUnitOfWork
 from services.entitlements.repositories.redemptions import NewRedemption, StoredAnswer
 from services.entitlements.workflows.customers import standing_of
@@ -137,7 +142,7 @@ async def _entitlement(
     return entitlement_for(service=service, standing=standing, used=used, as_of=as_of), period_id
 
 
-def _replayed(stored: StoredAnswer, request: RedemptionRequest) -> Redeemed | Refused:
+def _replayed(stored: StoredAnswer, request: RedemptionRequest) -> Redeemed:
     """The first answer under the key; a different request under it is refused."""
     if stored.fingerprint != request.fingerprint:
         raise Invalid(
@@ -146,7 +151,7 @@ def _replayed(stored: StoredAnswer, request: RedemptionRequest) -> Redeemed | Re
         )
     if stored.status_code == 201:
         return Redeemed(redemption_id=stored.body["redemption_id"], remaining=stored.body["remaining"])
-    return _REMEMBERED_REFUSALS[stored.status_code](stored.body["detail"], reason=stored.body["reason"])
+    raise _REMEMBERED_REFUSALS[stored.status_code](stored.body["detail"], reason=stored.body["reason"])
 
 
 async def _remember(
@@ -160,16 +165,22 @@ async def _remember(
 
 
 async def _supplier(
-    uow: EntitlementsUnitOfWork, *, customer: Customer, request: RedemptionRequest, featured: FeaturedService | None
+    uow: EntitlementsUnitOfWork,
+    *,
+    customer: Customer,
+    request: RedemptionRequest,
+    service: Service,
+    featured: FeaturedService | None,
 ) -> Supplier:
-    """A featured service's own vendor, or the contract `choose_contract` picks (`Invalid` if none fits)."""
+    """A featured service's own vendor, or the contract `contract_for_redemption` picks: `Invalid` for a
+    named vendor that cannot serve, `Conflict` (`no_contract`) for a value-added service with none."""
     code, vendor_id = request.code, request.vendor_id
     if featured is not None:
         if vendor_id is not None and vendor_id != featured.vendor_id:
             raise Invalid(f"{code} is delivered by {featured.vendor_id}, not {vendor_id}", reason="vendor_not_usable")
         return Supplier(vendor_id=featured.vendor_id, contract_id=None, unit_cost=featured.unit_cost)
-    contract = choose_contract(
-        contracts=await uow.vendors.contracts_for(code), service_code=code, branch=customer.branch, vendor_id=vendor_id
+    contract = contract_for_redemption(
+        service=service, contracts=await uow.vendors.contracts_for(code), branch=customer.branch, vendor_id=vendor_id
     )
     if contract is None:
         return Supplier(vendor_id=None, contract_id=None, unit_cost=Decimal("0.00"))
@@ -178,8 +189,8 @@ async def _supplier(
 
 async def redeem(
     uow: EntitlementsUnitOfWork, *, request: RedemptionRequest, as_of: date, user_id: str, new_redemption_id: str
-) -> Redeemed | Refused:
-    """Takes one unit if the customer is entitled to one; see the module for what is returned."""
+) -> Redeemed:
+    """Takes one unit if the customer is entitled to one; see the module for what is remembered."""
     customer = await locked_customer(uow, request.customer_id)
     stored = await uow.redemptions.answer_for(request.customer_id, idempotency_key=request.idempotency_key)
     if stored is not None:
@@ -194,8 +205,8 @@ async def redeem(
     except (Forbidden, Conflict) as refused:
         body: dict[str, object] = {"reason": refused.reason, "detail": refused.detail}
         await _remember(uow, request, status_code=refused.status, body=body)
-        return refused
-    supplier = await _supplier(uow, customer=customer, request=request, featured=featured)
+        raise type(refused)(refused.detail, reason=refused.reason, keep_effects=True) from refused
+    supplier = await _supplier(uow, customer=customer, request=request, service=service, featured=featured)
     redemption = Redemption(
         redemption_id=new_redemption_id,
         request=request,
@@ -216,7 +227,8 @@ async def redeem(
 async def reverse(
     uow: EntitlementsUnitOfWork, *, customer_id: str, redemption_id: str, reason: str | None, as_of: date, user_id: str
 ) -> Reversed:
-    """Restores the unit; the redemption is kept, marked reversed, with who did it and why."""
+    """Restores the unit; the redemption is kept, marked reversed, with who did it and why, and the
+    cost report lists it among its reversals."""
     customer = await locked_customer(uow, customer_id)
     redemption = await uow.redemptions.find(redemption_id)
     if redemption is None or redemption.customer_id != customer_id:
@@ -224,6 +236,14 @@ async def reverse(
     if redemption.reversed_at is not None:
         reversed_on = redemption.reversed_at.isoformat()
         raise Conflict(f"redemption {redemption_id} was reversed at {reversed_on}", reason="already_reversed")
+    check_reversal(
+        redeemed_on=redemption.redeemed_on,
+        redeemed_by=redemption.redeemed_by,
+        reversed_by=user_id,
+        reason=reason,
+        as_of=as_of,
+        ruleset=uow.ruleset,
+    )
     reversed_at = await uow.redemptions.reverse(redemption_id, by=user_id, reason=reason)
     remaining: int | None = None
     found = await service_for(uow, customer=customer, code=redemption.service_code, as_of=as_of)

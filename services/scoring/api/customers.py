@@ -14,6 +14,7 @@ from services.scoring.repositories.customers import StoredCustomer
 from services.scoring.repositories.policies import StaleSummary
 from services.scoring.workflows import preview_points, stored_points
 from shared.api import PROBLEMS, CallCenterOrOps
+from shared.bounds import Day, PathId
 from shared.problems import Problem
 from shared.ruleset import Ruleset
 
@@ -71,11 +72,11 @@ class CustomerPoints(BaseModel):
     responses=PROBLEMS | {404: {"model": Problem, "description": "the customer is unknown"}},
 )
 async def customer_points(
-    customer_id: str,
+    customer_id: PathId,
     _: CallCenterOrOps,
     transactions: Transactions,
     as_of: Annotated[
-        date | None,
+        Day | None,
         Query(description="preview the score at this date; default: the score last determined and published"),
     ] = None,
 ) -> CustomerPoints:

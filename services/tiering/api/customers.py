@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from services.tiering.api import Transactions
 from services.tiering.domain.tiers import TierDecision
 from shared.api import PROBLEMS, CallCenterOrOps
+from shared.bounds import PathId
 from shared.events.values import Channel, Standard, Tier
 from shared.refusals import NotFound
 
@@ -53,7 +54,7 @@ class TierHistory(BaseModel):
 
 
 @router.get("/customers/{customer_id}/tier-history", responses={**PROBLEMS, 404: {"description": "unknown customer"}})
-async def tier_history(customer_id: str, _: CallCenterOrOps, transactions: Transactions) -> TierHistory:
+async def tier_history(customer_id: PathId, _: CallCenterOrOps, transactions: Transactions) -> TierHistory:
     """Every tier decision for the customer, newest first, each with the reason it was made."""
     async with transactions.read() as uow:
         if not await uow.customers.known(customer_id):

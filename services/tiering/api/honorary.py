@@ -16,6 +16,7 @@ from services.tiering.domain.honorary import APPROVER_ROLES, CHAIN, REVOKER_ROLE
 from services.tiering.workflows.honorary import decide_step, file_application, revoke_grant
 from shared.api import PROBLEMS
 from shared.auth import ROLES, Principal, require_roles
+from shared.bounds import PathId
 from shared.refusals import NotFound
 from shared.ruleset import Ruleset
 
@@ -159,7 +160,7 @@ async def file(body: ApplicationRequest, principal: Applicant, transactions: Tra
 
 @router.post("/honorary-applications/{application_id}/decisions", responses=_REFUSALS)
 async def decide(
-    application_id: str, body: DecisionRequest, principal: AnyUser, transactions: Transactions
+    application_id: PathId, body: DecisionRequest, principal: AnyUser, transactions: Transactions
 ) -> ApplicationView:
     """The decision of the step now waiting, by a user holding its role; the last approval grants."""
     at = now()
@@ -180,7 +181,7 @@ async def decide(
 
 @router.post("/honorary-applications/{application_id}/revocation", responses=_REFUSALS)
 async def revoke_application(
-    application_id: str, body: RevocationRequest, principal: Revoker, transactions: Transactions
+    application_id: PathId, body: RevocationRequest, principal: Revoker, transactions: Transactions
 ) -> ApplicationView:
     """HQ customer service revokes the honorary status this application granted."""
     return await _revoke(body, principal=principal, transactions=transactions, application_id=application_id)
@@ -188,7 +189,7 @@ async def revoke_application(
 
 @router.post("/customers/{customer_id}/honorary/revocation", responses=_REFUSALS)
 async def revoke_customer(
-    customer_id: str, body: RevocationRequest, principal: Revoker, transactions: Transactions
+    customer_id: PathId, body: RevocationRequest, principal: Revoker, transactions: Transactions
 ) -> ApplicationView:
     """HQ customer service revokes the customer's honorary status, whichever application granted it."""
     return await _revoke(body, principal=principal, transactions=transactions, customer_id=customer_id)
@@ -207,7 +208,7 @@ async def _revoke(
 
 
 @router.get("/honorary-applications/{application_id}", responses=_REFUSALS)
-async def show(application_id: str, _: Viewer, transactions: Transactions) -> ApplicationView:
+async def show(application_id: PathId, _: Viewer, transactions: Transactions) -> ApplicationView:
     """The application, its state, and every step: who decided, in which role, when, how, why."""
     async with transactions.read() as uow:
         application = await uow.honorary.get(application_id)
@@ -222,7 +223,7 @@ async def listing(
     transactions: Transactions,
     state: State | None = None,
     step: Annotated[Step | None, Query(description="only applications waiting at this step")] = None,
-    customer_id: str | None = None,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ApplicationListing:
     """Applications, oldest first, and how many wait at each step of the chain."""

@@ -2,7 +2,7 @@
 years whose holiday items were generated.
 
 Revision ID: 0004
-Revises: 0002 (no 0003 on this branch when it was written; rebase onto 0003 if it lands first)
+Revises: 0003
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
