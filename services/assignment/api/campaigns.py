@@ -12,6 +12,7 @@ from services.assignment.api import Transactions
 from services.assignment.workflows import duties
 from services.assignment.workflows.duties import Announced
 from shared.api import PROBLEMS, Ops
+from shared.bounds import Offset
 from shared.events.values import Channel
 from shared.ruleset import Duty
 
@@ -82,7 +83,7 @@ async def announce_campaign(body: NewCampaign, principal: Ops, transactions: Tra
 @router.get("/campaigns")
 async def list_campaigns(
     _: Ops, transactions: Transactions, limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Campaigns:
     """Campaigns, newest first, with the items each made."""
     async with transactions.read() as uow:

@@ -20,6 +20,7 @@ from services.assignment.repositories.work_items import View
 from services.assignment.workflows import duties
 from shared.api import PROBLEMS, CallCenter, CurrentRuleset
 from shared.auth import Principal, require_roles
+from shared.bounds import Offset, PathId
 from shared.refusals import NotFound
 from shared.ruleset import ContactChannel, Duty
 
@@ -27,7 +28,6 @@ router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
 
 RepresentativeOrOps = Annotated[Principal, Depends(require_roles("representative", "ops"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CalendarDate = Annotated[date, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
 """The dates the platform plans for: a week's end or a year's occasions stay within the calendar."""
@@ -115,7 +115,7 @@ def _today(ruleset: CurrentRuleset) -> date:
 
 @router.post("/customers/{customer_id}/service-requests", status_code=status.HTTP_201_CREATED)
 async def report_service_request(
-    customer_id: str, body: ServiceRequest, response: Response, _: CallCenter, ruleset: CurrentRuleset,
+    customer_id: PathId, body: ServiceRequest, response: Response, _: CallCenter, ruleset: CurrentRuleset,
     transactions: Transactions,
 ) -> Item:
     """A claim or servicing request reported by the call center: a one-to-one help item for the VIP's
@@ -133,7 +133,7 @@ async def report_service_request(
 
 @router.get("/representatives/{agent_id}/work-items")
 async def work_list(
-    agent_id: str, *, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
+    agent_id: PathId, *, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
     view: View = "this_week", as_of: CalendarDate | None = None, limit: Limit = 50, offset: Offset = 0,
 ) -> WorkList:
     """The representative's items still to be done, earliest due first: `this_week` (due from `as_of`,
@@ -163,7 +163,7 @@ async def record_done(
 
 @router.get("/customers/{customer_id}/duties")
 async def customer_duties(
-    customer_id: str, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
+    customer_id: PathId, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
     year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
 ) -> CustomerDuties:
     """A VIP's calendar year against the duties: each duty's items done on time against its minimum
