@@ -136,11 +136,14 @@ def incoming(events: Sequence[InternalEvent]) -> list[Incoming]:
 async def run(events: int, batch_size: int, postgres: EmbeddedPostgres, database: str = "bench_entitlements") -> Any:
     await postgres.create_databases([database])
     settings = EntitlementsSettings(database_url=postgres.database_url(database))
+    from shared.group_ruleset import load_group_ruleset
     from shared.ruleset import load_ruleset
 
     ruleset = load_ruleset(settings.ruleset_path)
     transactions = Transactions(
-        engine=create_engine(settings=settings), make_unit_of_work=partial(EntitlementsUnitOfWork, ruleset=ruleset)
+        engine=create_engine(settings=settings), make_unit_of_work=partial(
+            EntitlementsUnitOfWork, ruleset=ruleset, group_ruleset=load_group_ruleset(settings.group_ruleset_path)
+        )
     )
     await upgrade_to_head(engine=transactions.engine, migrations_dir=MIGRATIONS_DIR)
     handlers: dict[str, Any] = {}

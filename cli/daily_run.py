@@ -1,22 +1,29 @@
 """`vip daily-run`: the day's determination, service by service, in the order the data flows.
 
-Scoring first (policies whose cooling-off ends that day start to count), then tiering (tiers from
-the new points, honorary expiries), then assignment (departures announced ahead whose date has
-come), then entitlements (value-added periods that roll over). Each step
-must finish before the next starts, so the run stops at the first service that fails or refuses (a
-date after tomorrow in the insurer's zone, unless the services allow it): its `detail` is printed and
-the command exits 1.
+Scoring first (policies whose cooling-off has ended start to count), then tiering (tiers from the
+new points, honorary expiries), then assignment (departures announced ahead whose date has come),
+then entitlements (value-added periods that roll over). A step's effects travel as events (scoring's
+re-scores to tiering, tiering's decisions to assignment and entitlements), so before each step, and
+after the last, the run waits until the whole pipeline has drained (`cli.drain`: every service's
+outbox empty, every consumer caught up), with a progress line while it waits: entitlements then
+rolls a period over at the tier the customer holds on the date after that date's cooling-off endings
+and expiries, whatever the timing. After each step it prints what moved downstream, and a summary
+at the end. The run stops at the first service that fails or refuses (a date after tomorrow in the
+insurer's zone, unless the services allow it), printing its `detail`, or when the pipeline does not
+drain in time; the command then exits 1, and the same date can simply be run again.
 """
 
 import datetime as dt
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import click
 import httpx
 
+from cli.drain import downstream, read_pipeline, wait_until_drained
 from cli.layout import DEFAULT_DATA_DIR, DEFAULT_HTTP_PORT_BASE, SERVICES_BY_NAME, service_base_url, tokens_file
 from cli.tokens import DEV_TOKEN_VAR, TokenFormatError, read_tokens_file
 from shared.ruleset import RulesetError, load_ruleset
@@ -27,6 +34,7 @@ REQUEST_TIMEOUT = httpx.Timeout(connect=5.0, read=900.0, write=30.0, pool=5.0)
 """A daily run over a large book takes minutes (set-based, but still every customer): wait for it."""
 RULESET_PATH_VAR = "VIP_RULESET_PATH"
 DATE_AHEAD_REASON = "daily_run_date_ahead"
+DRAIN_TIMEOUT_S = 600.0
 
 
 def resolve_token(*, token: str | None, environ: Mapping[str, str], data_dir: Path) -> str:
@@ -88,7 +96,9 @@ def refusal_message(*, name: str, url: str, response: httpx.Response, as_of: dt.
     return message
 
 
-def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.date, token: str) -> list[str]:
+def run_service(
+    *, client: httpx.Client, name: str, base_url: str, as_of: dt.date, token: str
+) -> Mapping[str, Any]:
     url = f"{base_url}/v1/daily-runs"
     try:
         response = client.post(url, json={"as_of": as_of.isoformat()}, headers={"Authorization": f"Bearer {token}"})
@@ -101,7 +111,11 @@ def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.dat
     body = response.json()
     if not isinstance(body, dict):
         raise click.ClickException(f"{name} answered {url} with {body!r}, not a JSON object")
-    return describe(body)
+    return body
+
+
+def _indented(line: str) -> None:
+    click.echo(f"{'':<13} {line}")
 
 
 @click.command("daily-run")
@@ -126,14 +140,39 @@ def run_service(*, client: httpx.Client, name: str, base_url: str, as_of: dt.dat
     show_default=True,
     help="Where `vip up` keeps tokens.env (env VIP_DATA_DIR).",
 )
-def daily_run_command(as_of: dt.datetime | None, token: str | None, http_port_base: int, data_dir: Path) -> None:
-    """Run the daily determination for AS_OF: scoring, tiering, assignment, then entitlements."""
+@click.option(
+    "--drain-timeout",
+    type=click.FloatRange(min=0),
+    default=DRAIN_TIMEOUT_S,
+    show_default=True,
+    help="Seconds to wait, before each service's run and after the last, for the pipeline to drain.",
+)
+def daily_run_command(
+    as_of: dt.datetime | None, token: str | None, http_port_base: int, data_dir: Path, drain_timeout: float
+) -> None:
+    """Run the daily determination for AS_OF: scoring, tiering, assignment, then entitlements, each
+    once the events of the one before have landed; prints what each changed and what moved downstream."""
     bearer = resolve_token(token=token, environ=os.environ, data_dir=data_dir)
     day = as_of.date() if as_of is not None else insurer_today(os.environ)
+    urls = {
+        name: service_base_url(service=SERVICES_BY_NAME[name], http_port_base=http_port_base)
+        for name in DAILY_RUN_ORDER
+    }
     with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+        read = partial(read_pipeline, client=client, urls=urls, token=bearer)
+        drained = partial(wait_until_drained, read, timeout_s=drain_timeout, report=_indented)
+        first = previous = drained(after="the events already sent")
+        changed: dict[str, int] = {}
         for name in DAILY_RUN_ORDER:
-            base_url = service_base_url(service=SERVICES_BY_NAME[name], http_port_base=http_port_base)
-            total, *steps = run_service(client=client, name=name, base_url=base_url, as_of=day, token=bearer)
+            body = run_service(client=client, name=name, base_url=urls[name], as_of=day, token=bearer)
+            total, *steps = describe(body)
             click.echo(f"{name:<13} {day.isoformat()}  {total}")
             for line in steps:
                 click.echo(f"{'':<13} {line}")
+            if isinstance(body.get("changed"), int):
+                changed[name] = body["changed"]
+            current = drained(after=f"{name}'s daily run")
+            step_changed = {name: changed[name]} if name in changed else {}
+            _indented(f"downstream: {downstream(previous, current, changed=step_changed)}")
+            previous = current
+        click.echo(f"summary {day.isoformat()}: {downstream(first, previous, changed=changed)}")

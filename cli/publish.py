@@ -32,6 +32,8 @@ POLICY_EVENT_TYPES = frozenset(
 )  # fmt: skip
 AGENT_EVENT_TYPES = frozenset({"agent_upserted", "agent_departed", "agent_disqualified", "customer_contacted"})
 CUSTOMER_EVENT_TYPES = frozenset({"customer_upserted", "legacy_vip_imported"})
+GROUP_CLIENT_EVENT_TYPES = frozenset({"group_client_upserted", "group_experience_reported"})
+"""Also on `crm.customer-events`, keyed by the client id (`client_id`, or `client.client_id`)."""
 
 SEND_CHUNK = 5_000
 """Sends in flight before we wait for their acknowledgements: bounds memory on long files."""
@@ -78,6 +80,8 @@ def route(line: bytes) -> Route:
         return Route(topic=AGENT_EVENTS, key=_key(event, field="agent_id", nested_in="agent"))
     if event_type in CUSTOMER_EVENT_TYPES:
         return Route(topic=CUSTOMER_EVENTS, key=_key(event, field="customer_id", nested_in="customer"))
+    if event_type in GROUP_CLIENT_EVENT_TYPES:
+        return Route(topic=CUSTOMER_EVENTS, key=_key(event, field="client_id", nested_in="client"))
     raise RoutingError(f"unknown event_type {event_type!r}")
 
 

@@ -86,6 +86,14 @@ class Overview:
             "duties": self._get("assignment", "/v1/ops/duties", token=token),
             "usage": self._get("entitlements", "/v1/reports/costs", token=token, params=costs),
             "dead_letters": self._dead_letter_report(token=token),
+            "group": self._get("entitlements", "/v1/group-program/overview", token=token),
+            "group_movements": self._get(
+                "entitlements", "/v1/group-program/movements", token=token, params={"year": str(today.year)}
+            ),
+            "group_assessment": self._get(
+                "entitlements", "/v1/group-program/assessment", token=token,
+                params={"year": str(today.year), "quarter": str((today.month - 1) // 3 + 1)},
+            ),
         }
         results = await asyncio.gather(*sources.values(), return_exceptions=True)
         health = await asyncio.gather(*(self._scrape(service) for service in self._urls))

@@ -225,6 +225,31 @@ class BatchConsumer(Generic[U]):
             self._metrics.transient_failures.labels("broker").inc()
             log.warning("offset commit failed (%s); the batch will be redelivered", error)
 
+    async def group_offsets(self) -> list[tuple[TopicPartition, int, int]] | None:
+        """`(partition, committed, end)` for every partition of every topic this service reads, or None
+        before the consumer knows its topics.
+
+        Read from the broker on each call, for the whole group (not only this member's partitions):
+        the committed offset first, then the end, so an event appended meanwhile counts as behind,
+        never as done. A partition the group never committed counts from its first offset.
+        """
+        consumer = self._consumer
+        if consumer is None:
+            return None
+        partitions: list[TopicPartition] = []
+        for topic in self._routes:
+            numbers = consumer.partitions_for_topic(topic)
+            if not numbers:
+                return None
+            partitions += [TopicPartition(topic, number) for number in sorted(numbers)]
+        committed: list[int | None] = await asyncio.gather(*map(consumer.committed, partitions))
+        done = {tp: offset for tp, offset in zip(partitions, committed, strict=True) if offset is not None}
+        never = [tp for tp in partitions if tp not in done]
+        if never:
+            done |= await consumer.beginning_offsets(never)
+        end = await consumer.end_offsets(partitions)
+        return [(tp, done[tp], end[tp]) for tp in partitions]
+
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():
             highwater = consumer.highwater(tp)

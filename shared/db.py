@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from shared.events.group import GroupEvent
 from shared.events.internal import InternalEvent
 from shared.outbox import append_to_outbox
 from shared.refusals import Refused
@@ -32,12 +33,17 @@ def create_engine(*, settings: ServiceSettings) -> AsyncEngine:
     )
 
 
+Publishable = InternalEvent | GroupEvent
+"""What a handler may publish: an individual program's event (keyed by customer) or a group
+program's (keyed by client); both carry `topic`, `key`, `event_id`, `correlation_id`."""
+
+
 class UnitOfWork:
     """One open transaction. A service subclasses it to hang its repositories on `connection`."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
-        self._published: list[InternalEvent] = []
+        self._published: list[Publishable] = []
         self.stale_events = 0
 
     def mark_stale(self) -> None:
@@ -54,12 +60,12 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write in bulk what the repositories buffered; runs once, just before the commit."""
 
-    def publish(self, events: Sequence[InternalEvent]) -> None:
+    def publish(self, events: Sequence[Publishable]) -> None:
         """Queue events for the outbox; they are written in this transaction, at its end."""
         self._published.extend(events)
 
     @property
-    def published(self) -> tuple[InternalEvent, ...]:
+    def published(self) -> tuple[Publishable, ...]:
         return tuple(self._published)
 
 

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared import dead_letter_api, ops, ops_logs
+from shared import dead_letter_api, ops, ops_logs, pipeline
 from shared.audit import AuditTrail, subject_of
 from shared.auth import RateLimiter, parse_api_tokens
 from shared.failures import describe, is_refused_value, is_transient
@@ -157,6 +157,7 @@ def create_service_app(*, title: str, runtime: ServiceRuntime[Any]) -> FastAPI:
 
     install_problem_handlers(app)
     app.include_router(ops.router)
+    app.include_router(pipeline.router)
     app.include_router(dead_letter_api.router)
     app.include_router(ops_logs.router)
 

@@ -124,6 +124,18 @@ class ServiceMetrics:
             "vip_honorary_applications_waiting", "Honorary applications waiting per step (tiering)", ["step"],
             registry=r,
         )
+        self.group_clients_by_level = Gauge(
+            "vip_group_clients_by_level", "Group clients per effective level, `regular` when not VIP (entitlements)",
+            ["level"], registry=r,
+        )
+        self.group_overdue_complaints = Gauge(
+            "vip_group_overdue_complaints", "Group complaints unresolved past the response time (entitlements)",
+            ["branch"], registry=r,
+        )
+        self.group_clients_without_manager = Gauge(
+            "vip_group_clients_without_manager", "VIP group clients with no account manager (assignment)", ["level"],
+            registry=r,
+        )
         self.business_refresh_failures = Counter(
             "vip_business_metrics_refresh_failures_total",
             "Scrapes whose business gauges could not be refreshed from the database", registry=r,

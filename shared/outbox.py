@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.events.group import GroupEvent
 from shared.events.internal import InternalEvent
 
 # Arrays with ORDINALITY keep the rows in the order given, so `id` order is write order.
@@ -18,7 +19,7 @@ _APPEND = text(
 )
 
 
-async def append_to_outbox(connection: AsyncConnection, events: Sequence[InternalEvent]) -> None:
+async def append_to_outbox(connection: AsyncConnection, events: Sequence[InternalEvent | GroupEvent]) -> None:
     """Rows are published in `id` order, which keeps one customer's events in the order written."""
     if not events:
         return

@@ -12,12 +12,11 @@ from typing import Any, Generic
 from pydantic import TypeAdapter
 
 from shared import faults
-from shared.db import Transactions, U
-from shared.events.internal import InternalEvent
+from shared.db import Publishable, Transactions, U
 from shared.inbox import claim_new_event_ids
 from shared.logs import correlation
 
-Handler = Callable[[Any, U], Awaitable[list[InternalEvent]]]
+Handler = Callable[[Any, U], Awaitable[Sequence[Publishable]]]
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shared.events.inbound import POLICY_EVENT_TYPES
 from shared.events.values import Channel, PaymentMode, Standard, Tier
 
 _STRICT = ConfigDict(frozen=True, extra="forbid")
@@ -87,6 +88,28 @@ class Thresholds(BaseModel):
         if figure >= self.platinum:
             return Tier.PLATINUM
         return Tier.GOLD if figure >= self.gold else None
+
+
+TRIGGER_TYPES = frozenset({*POLICY_EVENT_TYPES, "policy_reconciled"})
+"""Every policy event type a trigger list may name (interfaces.md), the reconciliation's included."""
+
+DOWNGRADE_TRIGGERS = frozenset(
+    {
+        "surrender",
+        "partial_surrender",
+        "lapse",
+        "maturity",
+        "annuity_payout",
+        "premium_waiver",
+        "reduced_paid_up",
+        "policyholder_change",
+        "cooling_off_cancellation",
+        "policy_loan",
+        "termination",
+        "policy_reconciled",
+    }
+)
+"""rules.md section 4's downgrade triggers, for a ruleset file that does not list its own."""
 
 
 class ServiceDefinition(BaseModel):
@@ -212,6 +235,9 @@ class Ruleset(BaseModel):
     points_2015: Points2015
     legacy: LegacyFactors
     thresholds: dict[Standard, Thresholds]
+    downgrade_triggers: frozenset[str] = DOWNGRADE_TRIGGERS
+    """The event types that can end a customer's legacy standing (rules.md section 4): only an event
+    of one of these types that leaves them below legacy Gold does."""
     services: tuple[ServiceDefinition, ...]
     duties: Duties
 
@@ -230,6 +256,16 @@ class Ruleset(BaseModel):
         missing = sorted(set(Standard) - set(value))
         if missing:
             raise ValueError(f"missing thresholds for standard(s): {', '.join(missing)}")
+        return value
+
+    @field_validator("downgrade_triggers")
+    @classmethod
+    def _known_triggers(cls, value: frozenset[str]) -> frozenset[str]:
+        unknown = sorted(value - TRIGGER_TYPES)
+        if unknown:
+            raise ValueError(f"unknown policy event type(s): {', '.join(unknown)}")
+        if not value:
+            raise ValueError("at least one downgrade trigger is needed")
         return value
 
     @field_validator("services")

@@ -3,7 +3,7 @@
 import asyncio
 import logging
 from collections.abc import Coroutine, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Generic
 
@@ -49,6 +49,8 @@ class ServiceRuntime(Generic[U]):
         self.relay: OutboxRelay | None = None
         self.audit = AuditTrail(engine=transactions.engine, flush_s=settings.audit_flush_s)
         self.consumer: BatchConsumer[U] | None = None
+        self.started_at = datetime.now(UTC)
+        """When this process began counting (`GET /v1/ops/pipeline`'s counters start at zero then)."""
 
     async def start(self) -> None:
         await upgrade_to_head(engine=self.transactions.engine, migrations_dir=self._migrations_dir)

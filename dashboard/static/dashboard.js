@@ -126,6 +126,27 @@ function renderHonorary(honorary) {
   for (const step of steps) figure(`honorary-${step}`, honorary.waiting[step]);
 }
 
+function renderGroup(group, movements, assessment) {
+  if (group) {
+    figure("group-overdue", group.overdue_complaints);
+    const levels = Object.keys(group.clients_per_level);
+    chart("chart-group-levels", "bar", {
+      labels: levels,
+      datasets: [{ label: "clients", data: levels.map((level) => group.clients_per_level[level]), backgroundColor: "#2f8f83" }],
+    }, { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }, plugins: { legend: { display: false } } });
+    rows("group-levels", levels, (level) => [[level, "th"], [group.clients_per_level[level]]]);
+  }
+  if (movements) {
+    rows("group-movements", movements.quarters,
+      (q) => [[`${movements.year} Q${q.quarter}`, "th"], [q.became_vip], [q.up], [q.down], [q.left_vip]]);
+  }
+  if (assessment) {
+    const share = (value) => (value === null ? "–" : `${(Number(value) * 100).toFixed(1)}%`);
+    rows("group-assessment", assessment.branches, (b) => [[b.key ?? "(none)", "th"], [b.vip_clients],
+      [share(b.on_time_share)], [share(b.complaints_in_time_share)], [b.average_satisfaction ?? "–"], [share(b.retention)]]);
+  }
+}
+
 function renderUsage(usage) {
   figure("usage-redemptions", usage.totals.redemptions);
   figure("usage-cost", usage.totals.cost);
@@ -190,6 +211,8 @@ const PANELS = [
   ["honorary", ["honorary"], (o) => o.honorary && renderHonorary(o.honorary)],
   ["duties", ["duties"], (o) => o.duties && renderDuties(o.duties)],
   ["usage", ["usage"], (o) => o.usage && renderUsage(o.usage)],
+  ["group", ["group", "group_movements", "group_assessment"],
+    (o) => renderGroup(o.group, o.group_movements, o.group_assessment)],
   ["pipeline", [], (o) => renderPipeline(o.pipeline)],
   ["dead-letters", ["dead_letters"], (o) => o.dead_letters && renderDeadLetters(o.dead_letters)],
 ];

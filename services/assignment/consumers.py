@@ -3,12 +3,13 @@ duties' birthdays; the topic's other event types are not assignment's and are ig
 
 from services.assignment import handlers
 from services.assignment.repositories import AssignmentUnitOfWork
+from shared.events.group import GROUP_LEVEL_DECIDED_ADAPTER
 from shared.events.inbound import AGENT_EVENT_ADAPTER, CUSTOMER_EVENT_ADAPTER
 from shared.events.internal import TIER_DECIDED_ADAPTER
 from shared.processing import Route
-from shared.topics import AGENT_EVENTS, CUSTOMER_EVENTS, REPRESENTATIVES, TIER_DECISIONS
+from shared.topics import ACCOUNT_MANAGERS, AGENT_EVENTS, CUSTOMER_EVENTS, GROUP_LEVELS, REPRESENTATIVES, TIER_DECISIONS
 
-PUBLISHES_TO = (REPRESENTATIVES,)
+PUBLISHES_TO = (REPRESENTATIVES, ACCOUNT_MANAGERS)
 
 
 def routes() -> list[Route[AssignmentUnitOfWork]]:
@@ -27,6 +28,11 @@ def routes() -> list[Route[AssignmentUnitOfWork]]:
             topic=TIER_DECISIONS,
             adapter=TIER_DECIDED_ADAPTER,
             handlers={"tier_decided": handlers.on_tier_decided},
+        ),
+        Route(
+            topic=GROUP_LEVELS,
+            adapter=GROUP_LEVEL_DECIDED_ADAPTER,
+            handlers={"group_level_decided": handlers.on_group_level_decided},
         ),
         Route(
             topic=CUSTOMER_EVENTS,

@@ -27,11 +27,14 @@ raises the question of what "no churn" allows. The line drawn here:
 from dataclasses import replace
 
 from services.assignment import mapping
+from services.assignment.domain.account_managers import is_service_staff, with_level
 from services.assignment.domain.facts import Cause, Disqualification
 from services.assignment.domain.reassignment import TierStep, step_for_tier
 from services.assignment.domain.records import StoredAgent, disqualified, with_profile, with_tier
 from services.assignment.repositories import AssignmentUnitOfWork
-from services.assignment.workflows import apply_choice, duties, fill, revise, take_departure
+from services.assignment.workflows import account_managers, apply_choice, duties, fill, revise, take_departure
+from shared.db import Publishable
+from shared.events.group import AccountManagerChanged, GroupLevelDecided
 from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted, CustomerUpserted
 from shared.events.internal import InternalEvent, TierDecided
 
@@ -61,7 +64,7 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
     return []
 
 
-async def on_customer_upserted(event: CustomerUpserted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_customer_upserted(event: CustomerUpserted, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """The CRM profile (birthday, branch) for the duties; an older profile than the one kept is stale."""
     profile = mapping.crm_profile_of(event)
     await uow.profiles.lock([profile.customer_id])
@@ -74,7 +77,7 @@ async def on_customer_upserted(event: CustomerUpserted, uow: AssignmentUnitOfWor
     return []
 
 
-async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """A profile older than the one applied is stale. A first profile is a late fact for customers
     whose choice it could have changed; a person who becomes assignable fills open vacancies."""
     profile, cause = mapping.profile_of(event), mapping.cause_of_hr(event, zone=uow.ruleset.zone)
@@ -88,7 +91,7 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
     uow.agents.save_agent(now)
     agent = now.agent
     assert agent is not None
-    published: list[InternalEvent] = []
+    published: list[Publishable] = []
     if before is None:
         why = f"profile of {agent.name} ({agent.agent_id}) arrived after the assignment"
         for customer in await uow.customers.revisable_by(agent.agent_id):
@@ -106,10 +109,13 @@ async def on_agent_upserted(event: AgentUpserted, uow: AssignmentUnitOfWork) -> 
     if agent.assignable and (before is None or not before.assignable):
         vacancies = await uow.customers.vacancies_for(agent)
         published += await fill(uow, vacancies, cause=cause, why=f"{agent.name} ({agent.agent_id}) became available")
+        if is_service_staff(agent):
+            why = f"{agent.name} ({agent.agent_id}) became available"
+            published += await account_managers.fill_vacancies(uow, cause=cause, why=why)
     return published
 
 
-async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """Dated today or earlier (the event's insurer-local date): the departed person's customers are
     reassigned by the regular rule, the departed excluded. Dated ahead: recorded, and it acts on
     that date through the daily run (`workflows.departures`)."""
@@ -117,7 +123,7 @@ async def on_agent_departed(event: AgentDeparted, uow: AssignmentUnitOfWork) -> 
     return await take_departure(uow, departure, cause=mapping.cause_of_hr(event, zone=uow.ruleset.zone))
 
 
-async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[InternalEvent]:
+async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfWork) -> list[Publishable]:
     """The disqualified person loses every VIP customer to the serving channel's top performers."""
     disqualification = mapping.disqualification_of(event)
     await uow.agents.lock([disqualification.agent_id])
@@ -128,7 +134,11 @@ async def on_agent_disqualified(event: AgentDisqualified, uow: AssignmentUnitOfW
     uow.agents.save_agent(now)
     why = f"representative {_name(stored, disqualification.agent_id)} disqualified ({disqualification.reason})"
     cause = mapping.cause_of_hr(event, zone=uow.ruleset.zone)
-    return await _hand_over_customers(disqualification, uow, cause=cause, why=why, top_performers_first=True)
+    customers = await _hand_over_customers(disqualification, uow, cause=cause, why=why, top_performers_first=True)
+    clients = await account_managers.hand_over(
+        uow, disqualification.agent_id, cause=cause, why=why, top_performers_first=True
+    )
+    return [*customers, *clients]
 
 
 async def _hand_over_customers(
@@ -160,3 +170,26 @@ async def on_customer_contacted(event: CustomerContacted, uow: AssignmentUnitOfW
 
 def _name(stored: StoredAgent | None, agent_id: str) -> str:
     return f"{stored.agent.name} ({agent_id})" if stored and stored.agent else agent_id
+
+
+# --- the group program (rules.md section 9) ---------------------------------------------------------
+
+
+async def on_group_level_decided(event: GroupLevelDecided, uow: AssignmentUnitOfWork) -> list[AccountManagerChanged]:
+    """A stale revision is recorded and has no effect. A client becoming VIP gets an account manager;
+    one staying VIP keeps theirs (no churn) or, without one, is tried again; one becoming a regular
+    client loses its manager. HR events move managers through the hooks above."""
+    facts, cause = mapping.level_facts_of(event), mapping.cause_of_level(event)
+    await uow.group_clients.lock([facts.client_id])
+    stored = await uow.group_clients.get(facts.client_id)
+    if stored is not None and facts.revision <= stored.level_revision:
+        uow.mark_stale()
+        return []
+    client = with_level(stored, facts)
+    if not client.is_vip:
+        why = f"no longer VIP ({facts.reason})" if stored is not None and stored.is_vip else "not VIP"
+    elif stored is None or not stored.is_vip:
+        why = f"became VIP ({facts.level})"
+    else:
+        why = f"still VIP ({facts.level}) without an account manager; tried again"
+    return await account_managers.settle(uow, client, cause=cause, why=why)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from services.assignment.domain.account_managers import GroupClient, LevelFacts
 from services.assignment.domain.assignment import Agent, PolicyShare, contribution_of
 from services.assignment.domain.duties import CrmProfile, PolicyIssue
 from services.assignment.domain.facts import (
@@ -19,6 +20,7 @@ from services.assignment.domain.facts import (
     TierFacts,
     Touched,
 )
+from shared.events.group import AccountManager, AccountManagerChanged, GroupLevelDecided
 from shared.events.ids import derive_event_id
 from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted, CustomerUpserted
 from shared.events.internal import PolicyContribution, Representative, RepresentativeChanged, TierDecided
@@ -185,3 +187,39 @@ def crm_profile_of(event: CustomerUpserted) -> CrmProfile:
         customer_id=profile.customer_id, name=profile.name, birthday=profile.birthday, branch=profile.branch,
         at=event.occurred_at,
     )
+
+
+def level_facts_of(event: GroupLevelDecided) -> LevelFacts:
+    return LevelFacts(
+        client_id=event.client_id, revision=event.revision, level=event.level, branch=event.branch,
+        reason=event.reason, occurred_at=event.occurred_at,
+    )
+
+
+def cause_of_level(event: GroupLevelDecided) -> Cause:
+    return Cause(
+        event_id=event.event_id, event_type=event.event_type, correlation_id=event.correlation_id,
+        occurred_at=event.occurred_at, effective_at=event.effective_at,
+    )
+
+
+def account_manager_changed(client: GroupClient, *, cause: Cause) -> AccountManagerChanged:
+    """The client's manager (or none) as of `client.revision`, with the reason."""
+    manager = client.manager
+    return AccountManagerChanged(
+        event_id=derive_event_id(cause.event_id, "account_manager_changed", client.client_id, client.revision),
+        occurred_at=cause.occurred_at,
+        correlation_id=cause.correlation_id,
+        client_id=client.client_id,
+        revision=client.revision,
+        manager=(
+            AccountManager(agent_id=manager.agent_id, name=manager.name, branch=manager.branch) if manager else None
+        ),
+        reason=client.reason,
+        effective_at=cause.effective_at,
+    )
+
+
+def group_clients_of(events: Sequence[Any]) -> list[str]:
+    """The clients a batch's level decisions change, for `AssignmentUnitOfWork.prepare`."""
+    return [event.client_id for event in events if isinstance(event, GroupLevelDecided)]

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.assignment.duty_figures import DutyFigures, duty_figures, items_by_state
-from services.assignment.tables import agents, customers
+from services.assignment.tables import agents, customers, group_clients
 from shared.api import PROBLEMS, CurrentRuleset, Ops, transactions_of
 from shared.db import Transactions
 from shared.metrics import BusinessRefresh, ServiceMetrics, set_labelled
@@ -86,6 +86,16 @@ async def load_spread(connection: AsyncConnection) -> Loads:
     return Loads(representatives=row[0], represented=int(row[1]), max_load=int(row[2]))
 
 
+async def group_clients_without_manager(connection: AsyncConnection) -> dict[str, float]:
+    """VIP group clients nobody manages, per level."""
+    statement = (
+        select(group_clients.c.level, func.count())
+        .where(group_clients.c.level.is_not(None), group_clients.c.manager_id.is_(None))
+        .group_by(group_clients.c.level)
+    )
+    return {level: count for level, count in (await connection.execute(statement)).all()}
+
+
 def gauges(engine: AsyncEngine, ruleset: Ruleset) -> BusinessRefresh:
     """The refresh of assignment's business gauges, read when `/metrics` is scraped."""
 
@@ -93,6 +103,8 @@ def gauges(engine: AsyncEngine, ruleset: Ruleset) -> BusinessRefresh:
         async with engine.connect() as connection:
             groups = await unassigned_by_channel(connection)
             loads = await load_by_channel(connection)
+            without_manager = await group_clients_without_manager(connection)
+        set_labelled(metrics.group_clients_without_manager, without_manager)
         set_labelled(metrics.representatives_serving, {load.channel: load.representatives for load in loads})
         set_labelled(metrics.vips_represented, {load.channel: load.represented for load in loads})
         set_labelled(metrics.representative_load_max, {load.channel: load.max_load for load in loads})

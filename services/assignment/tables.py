@@ -114,6 +114,28 @@ representative_history = Table(
 )
 Index("ix_representative_history_customer", representative_history.c.customer_id, representative_history.c.id)
 
+group_clients = Table(
+    "group_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("level_revision", Integer, nullable=False, comment="revision of the last GroupLevelDecided applied"),
+    Column("level", String(32), comment="effective level; null: a regular client, not VIP"),
+    Column("branch", String(64)),
+    Column("manager_id", String(64), comment="the account service manager; null: none"),
+    Column("manager_name", String(200)),
+    Column("manager_branch", String(64)),
+    Column("since", Date, comment="effective date of the current manager"),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("unassigned_since", Date, comment="VIP without a manager since"),
+    Column("revision", Integer, nullable=False, server_default="0", comment="of AccountManagerChanged"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_group_clients_manager_id", group_clients.c.manager_id)
+Index(
+    "ix_group_clients_unassigned", group_clients.c.client_id,
+    postgresql_where=text("level IS NOT NULL AND manager_id IS NULL"),
+)
+
 # --- the representative's duties (rules.md section 7; domain/duties.py) ---------------------------
 
 PENDING_ITEM = text("state IN ('open', 'overdue')")

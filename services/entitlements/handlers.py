@@ -22,9 +22,11 @@ from services.entitlements.domain.customers import (
     with_representative,
     with_tier,
 )
+from services.entitlements.domain.group_clients import GroupClient, with_level, with_manager
 from services.entitlements.domain.periods import is_withdrawn_by, period_after_tier_change, withdrawn
 from services.entitlements.domain.vendors import customer_branch
 from services.entitlements.repositories import EntitlementsUnitOfWork
+from shared.events.group import AccountManagerChanged, GroupLevelDecided
 from shared.events.internal import InternalEvent, RepresentativeChanged, TierDecided
 
 log = logging.getLogger(__name__)
@@ -92,4 +94,39 @@ async def on_representative_changed(event: RepresentativeChanged, uow: Entitleme
         uow.mark_stale()
         return []
     uow.customers.save_customer(with_representative(customer, change))
+    return []
+
+
+# --- the group program (rules.md section 9) ---------------------------------------------------------
+
+
+async def _locked_client(uow: EntitlementsUnitOfWork, client_id: str) -> GroupClient:
+    await uow.group_clients.lock([client_id])
+    return await uow.group_clients.get(client_id) or GroupClient(client_id=client_id)
+
+
+async def on_group_level_decided(event: GroupLevelDecided, uow: EntitlementsUnitOfWork) -> list[InternalEvent]:
+    change = mapping.level_change_of(event)
+    client = await _locked_client(uow, change.client_id)
+    changed = with_level(client, change)
+    if changed is None:
+        uow.mark_stale()
+        return []
+    uow.group_clients.save_client(changed)
+    if changed.level != client.level or client.level_revision == 0:
+        uow.group_clients.save_move(
+            client_id=changed.client_id, level=changed.level, previous=client.level, branch=changed.branch,
+            on=change.effective_at,
+        )
+    return []
+
+
+async def on_account_manager_changed(event: AccountManagerChanged, uow: EntitlementsUnitOfWork) -> list[InternalEvent]:
+    change = mapping.manager_change_of(event)
+    client = await _locked_client(uow, change.client_id)
+    changed = with_manager(client, change)
+    if changed is None:
+        uow.mark_stale()
+        return []
+    uow.group_clients.save_client(changed)
     return []

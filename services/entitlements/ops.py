@@ -6,7 +6,9 @@ serving channel at redemption, behind the `vip_redemptions` and `vip_redemption_
 Explicit read-only selects on entitlements' own tables.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +16,10 @@ from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.entitlements.tables import redemptions
+from services.entitlements.domain.group_records import is_overdue
+from services.entitlements.tables import group_clients, group_records, redemptions
 from shared.api import PROBLEMS, Ops
+from shared.group_ruleset import GroupRuleset
 from shared.metrics import BusinessRefresh, ServiceMetrics, set_labelled
 from shared.ruleset import Ruleset
 
@@ -99,3 +103,30 @@ async def redemptions_by_channel(request: Request, _: Ops) -> dict[str, Any]:
             {"channel": row.channel, "redemptions": row.redemptions, "cost": f"{row.cost:.2f}"} for row in usage
         ],
     }
+
+
+def group_gauges(engine: AsyncEngine, ruleset: Ruleset, *, group_ruleset: GroupRuleset) -> BusinessRefresh:
+    """The redemption gauges, and the group program's: clients per level, overdue complaints per branch."""
+    redemption_refresh = gauges(engine, ruleset)
+
+    async def refresh(metrics: ServiceMetrics) -> None:
+        await redemption_refresh(metrics)
+        async with engine.connect() as connection:
+            levels = (await connection.execute(
+                select(group_clients.c.level, func.count()).group_by(group_clients.c.level)
+            )).all()
+            open_complaints = (await connection.execute(
+                select(group_records.c.branch, group_records.c.received_at)
+                .where(group_records.c.kind == "complaint", group_records.c.resolved_at.is_(None))
+            )).all()
+        now = datetime.now(UTC)
+        per_level: dict[str, float] = {band.level: 0 for band in group_ruleset.levels if band.level}
+        per_level.update({level or "regular": count for level, count in levels})
+        overdue: dict[str, float] = defaultdict(float)
+        for branch, received_at in open_complaints:
+            if is_overdue(received_at=received_at, resolved_at=None, now=now, ruleset=group_ruleset):
+                overdue[branch or NO_CHANNEL] += 1
+        set_labelled(metrics.group_clients_by_level, per_level)
+        set_labelled(metrics.group_overdue_complaints, dict(overdue))
+
+    return refresh

@@ -44,6 +44,8 @@ customers = Table(
     Column("serving_channel", String(32)),
     Column("branch", String(64), comment="branch of the main policy in the serving channel"),
     Column("tier_effective_at", Date),
+    Column("pending_points", Numeric(18, 2), nullable=False, server_default="0", comment="waiting for cooling-off"),
+    Column("pending_from", Date, comment="the day the earliest pending points count"),
     Column(
         "representative_revision",
         Integer,
@@ -167,4 +169,70 @@ redemption_requests = Table(
     Column("status_code", SmallInteger, nullable=False),
     Column("body", JSON, nullable=False, comment="json, not jsonb: a replay returns the same bytes"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# --- the group program (rules.md section 9) -----------------------------------------------------------
+
+group_clients = Table(
+    "group_clients",
+    metadata,
+    Column("client_id", String(64), primary_key=True),
+    Column("level_revision", Integer, nullable=False, server_default="0", comment="of the last GroupLevelDecided"),
+    Column("level", String(32), comment="effective level; null: a regular client"),
+    Column("evaluated_level", String(32)),
+    Column("approved_level", String(32)),
+    Column("score", Numeric(12, 4), nullable=False, server_default="0"),
+    Column("scale", Numeric(12, 4)),
+    Column("loyalty", Numeric(12, 4)),
+    Column("profit", Numeric(12, 4)),
+    Column("evaluated_on", Date),
+    Column("level_effective_at", Date),
+    Column("branch", String(64)),
+    Column("manager_revision", Integer, nullable=False, server_default="0", comment="of AccountManagerChanged"),
+    Column("manager_id", String(64)),
+    Column("manager_name", String(200)),
+    Column("manager_branch", String(64)),
+    Column("feedback_revision", Integer, nullable=False, server_default="0", comment="of GroupFeedbackReported"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_group_clients_level", group_clients.c.level)
+
+group_level_history = Table(
+    "group_level_history",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("level", String(32)),
+    Column("previous_level", String(32)),
+    Column("branch", String(64)),
+    Column("effective_at", Date, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_group_level_history_client", group_level_history.c.client_id, group_level_history.c.effective_at)
+Index("ix_group_level_history_effective_at", group_level_history.c.effective_at)
+
+group_records = Table(
+    "group_records",
+    metadata,
+    Column("record_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("client_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False, comment="domain.group_records.RecordKind"),
+    Column("service_code", String(64), nullable=False, comment="the catalog service it counts against"),
+    Column("occurred_on", Date, nullable=False, comment="the service's date (a consultation's: received)"),
+    Column("level", String(32), comment="the client's level when recorded"),
+    Column("branch", String(64)),
+    Column("manager_id", String(64), comment="the account manager when recorded"),
+    Column("cost", Numeric(14, 2), nullable=False, comment="actual cost (default: the level's unit cost)"),
+    Column("received_at", DateTime(timezone=True), comment="consultations and complaints"),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("verified", Boolean),
+    Column("average", Numeric(4, 2), comment="surveys: the average of the scores"),
+    Column("details", JSONB, nullable=False, comment="the form's own fields (附件三-六)"),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_group_records_client", group_records.c.client_id, group_records.c.occurred_on)
+Index(
+    "ix_group_records_open_complaints", group_records.c.received_at,
+    postgresql_where=text("kind = 'complaint' AND resolved_at IS NULL"),
 )

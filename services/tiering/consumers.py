@@ -1,7 +1,6 @@
-"""What tiering reads: customers' scores, and the legacy VIP roster from CRM.
-
-`customer_upserted` on the CRM topic has no handler: tiering needs no profile, so it is ignored
-(counted in `vip_events_ignored_total`).
+"""What tiering reads: customers' scores, and from CRM the legacy VIP roster and the customer
+profiles (their branch, rules.md section 4). The group program's CRM events have no handler here:
+they are ignored (counted in `vip_events_ignored_total`).
 """
 
 from services.tiering import handlers
@@ -24,6 +23,9 @@ def routes() -> list[Route[TieringUnitOfWork]]:
         Route(
             topic=CUSTOMER_EVENTS,
             adapter=CUSTOMER_EVENT_ADAPTER,
-            handlers={"legacy_vip_imported": handlers.on_legacy_vip_imported},
+            handlers={
+                "legacy_vip_imported": handlers.on_legacy_vip_imported,
+                "customer_upserted": handlers.on_customer_upserted,
+            },
         ),
     ]

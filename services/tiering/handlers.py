@@ -1,4 +1,4 @@
-"""Tiering's handlers: a new score or a legacy roster entry re-decides the customer's tier.
+"""Tiering's handlers: a new score, a legacy roster entry or a CRM profile re-decides the customer's tier.
 
 Each maps its event to domain values (`mapping.py`), folds them into the customer's state (locked
 by `prepare` for the whole batch, or here on first use) and settles the outcome: a decision that
@@ -7,11 +7,11 @@ changes what a user sees is stored and returned as a `TierDecided`; the caller c
 
 import logging
 
-from services.tiering.domain.customers import apply_legacy_roster, apply_score
-from services.tiering.mapping import roster_entry_of, score_of
+from services.tiering.domain.customers import apply_legacy_roster, apply_profile, apply_score
+from services.tiering.mapping import profile_of, roster_entry_of, score_of
 from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.workflows.customers import settle
-from shared.events.inbound import LegacyVipImported
+from shared.events.inbound import CustomerUpserted, LegacyVipImported
 from shared.events.internal import CustomerScored, InternalEvent
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,24 @@ async def on_legacy_vip_imported(event: LegacyVipImported, uow: TieringUnitOfWor
     stored = await uow.customers.get(event.customer_id)
     entry = roster_entry_of(event, zone=uow.ruleset.zone)
     outcome = apply_legacy_roster(stored.state, since=entry.since, as_of=entry.as_of, ruleset=uow.ruleset)
+    return settle(
+        uow,
+        stored=stored,
+        outcome=outcome,
+        scored=stored.scored,
+        cause_id=event.event_id,
+        correlation_id=event.event_id,
+        occurred_at=event.occurred_at,
+    )
+
+
+async def on_customer_upserted(event: CustomerUpserted, uow: TieringUnitOfWork) -> list[InternalEvent]:
+    """The CRM branch becomes the customer's branch; a decision goes out only if the branch shown changes."""
+    customer_id = event.customer.customer_id
+    await uow.customers.lock([customer_id])
+    stored = await uow.customers.get(customer_id)
+    profile = profile_of(event, zone=uow.ruleset.zone)
+    outcome = apply_profile(stored.state, branch=profile.branch, as_of=profile.as_of, ruleset=uow.ruleset)
     return settle(
         uow,
         stored=stored,

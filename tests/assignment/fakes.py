@@ -5,11 +5,13 @@ transaction. `test_batches.py` and `test_service.py` run the same handlers on Po
 that fake and real agree.
 """
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import cast
 
+from services.assignment.domain.account_managers import GroupClient
 from services.assignment.domain.assignment import POOL_ROLES, Agent
 from services.assignment.domain.duties import CrmProfile, ItemState, NewItem
 from services.assignment.domain.facts import Contact
@@ -80,6 +82,9 @@ class FakeAgents:
             if stored.departs_on is not None and stored.departs_on <= as_of and agent_id > after
         )
         return due[:limit]
+
+    async def flush(self) -> None:
+        """Nothing buffered in memory."""
 
     def add_load(self, agent_id: str, delta: int) -> None:
         if agent_id in self.stored:
@@ -160,6 +165,41 @@ class FakeWorkItems:
         return {key: value for (customer, key), value in sorted(self.items.items()) if customer == customer_id}
 
 
+class FakeGroupClients:
+    def __init__(self, agents: FakeAgents) -> None:
+        self.stored: dict[str, GroupClient] = {}
+        self._agents = agents
+
+    async def lock(self, client_ids: Iterable[str]) -> None:
+        """Nothing to wait for in memory."""
+
+    async def get(self, client_id: str) -> GroupClient | None:
+        return self.stored.get(client_id)
+
+    def save_client(self, client: GroupClient) -> None:
+        self.stored[client.client_id] = client
+
+    async def managed_by(self, agent_id: str) -> list[GroupClient]:
+        return [each for _, each in sorted(self.stored.items()) if each.manager and each.manager.agent_id == agent_id]
+
+    async def vacancies(self, *, limit: int = 1000) -> list[GroupClient]:
+        return [each for _, each in sorted(self.stored.items()) if each.is_vip and each.manager is None][:limit]
+
+    async def staff(self) -> tuple[dict[str, Agent], dict[str, int]]:
+        people = {
+            each.agent_id: each.agent for each in self._agents.stored.values()
+            if each.agent is not None and each.agent.assignable and each.agent.channel is Channel.GROUP
+        }
+        loads = Counter(each.manager.agent_id for each in self.stored.values() if each.manager is not None)
+        return people, {agent_id: loads[agent_id] for agent_id in people}
+
+    def move(self, *, before: str | None, after: str | None) -> None:
+        """Loads are counted from the clients each time."""
+
+    def forget_staff(self) -> None:
+        """Nothing cached."""
+
+
 class FakeUnitOfWork:
     """What handlers use of `AssignmentUnitOfWork`; `typed()` hands it to them under that type."""
 
@@ -171,6 +211,7 @@ class FakeUnitOfWork:
         self.history = FakeHistory()
         self.profiles = FakeProfiles()
         self.work_items = FakeWorkItems()
+        self.group_clients = FakeGroupClients(self.agents)
         self.stale_events = 0
         self.published: list[InternalEvent] = []
 

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,13 +96,13 @@ def _wait_ready(platform: Platform, timeout_s: float = 180) -> None:
 
 
 @contextmanager
-def running_platform(data_dir: Path, *, tokens: str, allow_future_daily_run: bool = False) -> Iterator[Platform]:
+def running_platform(data_dir: Path, *, tokens: str, env: Mapping[str, str] | None = None) -> Iterator[Platform]:
     """`vip up` with embedded PostgreSQL and Tansu; stopped with SIGINT (then killed) at the end.
-    `allow_future_daily_run`: scenarios that run the daily run for a date ahead (a new year's duties)."""
+
+    `env` adds to `vip up`'s environment, e.g. `VIP_ALLOW_FUTURE_DAILY_RUN=true` for a scenario
+    that must run the daily run of a date ahead."""
     broker_port, http_base = free_port(), _free_http_base()
-    env = {**os.environ, "VIP_API_TOKENS": tokens}
-    if allow_future_daily_run:
-        env["VIP_ALLOW_FUTURE_DAILY_RUN"] = "true"
+    env = {**os.environ, **(env or {}), "VIP_API_TOKENS": tokens}
     for name in ("VIP_KAFKA_BOOTSTRAP_SERVERS", "VIP_POSTGRES_URL"):
         env.pop(name, None)
     with (data_dir / "vip-up.out").open("wb") as output:

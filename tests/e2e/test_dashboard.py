@@ -348,3 +348,23 @@ def test_zz_screenshot_then_log_out(platform: Platform, browser: Browser) -> Non
     page.click("text=Log out")
     page.wait_for_selector("#token")
     assert httpx.get(f"{platform.dashboard}/api/overview", timeout=5).status_code == 401
+
+
+def test_the_group_panel_shows_clients_per_level_movements_overdue_complaints_and_the_assessment(
+    platform: Platform, browser: Browser
+) -> None:
+    """The figures of entitlements' group-program reports (docs/group-program.md), as the panel shows them."""
+    page = browser.page
+    overview = _get_json(f"{platform.url(3)}/v1/group-program/overview")
+    assert _figure(page, "group-overdue") == str(overview["overdue_complaints"])
+    assert {row[0]: row[1] for row in _table(page, "group-levels")} == {
+        level: str(count) for level, count in overview["clients_per_level"].items()
+    }
+    assert {"level_1", "level_2", "level_3", "regular"} <= set(overview["clients_per_level"])
+    assert _chart_total(page, "chart-group-levels") == sum(overview["clients_per_level"].values())
+    year = page.evaluate("() => fetch('/api/overview').then(r => r.json()).then(o => o.group_movements.year)")
+    assert [row[0] for row in _table(page, "group-movements")] == [f"{year} Q{quarter}" for quarter in range(1, 5)]
+    assessment = page.evaluate("() => fetch('/api/overview').then(r => r.json()).then(o => o.group_assessment)")
+    shown = _table(page, "group-assessment")
+    assert [row[0] for row in shown] == ([branch["key"] or "(none)" for branch in assessment["branches"]] or ["none"])
+    assert page.query_selector("#group p.error") is None

@@ -61,7 +61,8 @@ def _policy(policy_no: str, *, agent_id: str, premium: str, event_type: str = "n
 
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    with running_platform(tmp_path_factory.mktemp("vip-up-duties"), tokens=TOKENS, allow_future_daily_run=True) as up:
+    future = {"VIP_ALLOW_FUTURE_DAILY_RUN": "true"}
+    with running_platform(tmp_path_factory.mktemp("vip-up-duties"), tokens=TOKENS, env=future) as up:
         yield up
 
 

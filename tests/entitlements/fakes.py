@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.entitlements.domain.customers import Customer
+from services.entitlements.domain.group_clients import GroupClient
 from services.entitlements.domain.periods import Period
 from services.entitlements.repositories import EntitlementsUnitOfWork
 from services.entitlements.repositories.periods import OpenPeriod
@@ -92,12 +93,38 @@ class FakePeriods:
         ]
 
 
+class FakeGroupClients:
+    """Group clients by id, and the level history (client, previous, level, effective) in `moves`."""
+
+    def __init__(self) -> None:
+        self.stored: dict[str, GroupClient] = {}
+        self.locked: set[str] = set()
+        self.moves: list[tuple[str, str | None, str | None, date]] = []
+
+    async def lock(self, client_ids: Iterable[str]) -> None:
+        self.locked.update(client_ids)
+
+    async def get(self, client_id: str) -> GroupClient | None:
+        return self.stored.get(client_id)
+
+    def save_client(self, client: GroupClient) -> None:
+        if client.client_id not in self.locked:
+            raise RuntimeError(f"saving group client {client.client_id} without holding its lock")
+        self.stored[client.client_id] = client
+
+    def save_move(
+        self, *, client_id: str, level: str | None, previous: str | None, branch: str | None, on: date
+    ) -> None:
+        self.moves.append((client_id, previous, level, on))
+
+
 class FakeUnitOfWork(UnitOfWork):
     def __init__(self, *, ruleset: Ruleset) -> None:
         super().__init__(cast(AsyncConnection, None))
         self.ruleset = ruleset
         self.customers = FakeCustomers()
         self.periods = FakePeriods()
+        self.group_clients = FakeGroupClients()
 
     def typed(self) -> EntitlementsUnitOfWork:
         """Itself, as the handlers' parameter type: it has the surface they use."""

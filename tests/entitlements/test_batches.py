@@ -26,10 +26,11 @@ from shared.db import Transactions, create_engine
 from shared.events.internal import Representative, RepresentativeChanged
 from shared.events.values import Channel, Tier
 from shared.failures import is_transient
+from shared.group_ruleset import load_group_ruleset
 from shared.migrations import upgrade_to_head
 from shared.processing import Incoming, Outcome, process
 from shared.ruleset import load_ruleset
-from shared.settings import DEFAULT_RULESET_PATH
+from shared.settings import DEFAULT_GROUP_RULESET_PATH, DEFAULT_RULESET_PATH
 from tests.builders.decisions import tier_decided
 from tests.support import fresh_id
 
@@ -41,7 +42,10 @@ DAY = date(2026, 3, 16)
 async def transactions(database_url: str) -> AsyncIterator[Db]:
     db: Db = Transactions(
         engine=create_engine(settings=EntitlementsSettings(database_url=database_url)),
-        make_unit_of_work=partial(EntitlementsUnitOfWork, ruleset=load_ruleset(DEFAULT_RULESET_PATH)),
+        make_unit_of_work=partial(
+            EntitlementsUnitOfWork, ruleset=load_ruleset(DEFAULT_RULESET_PATH),
+            group_ruleset=load_group_ruleset(DEFAULT_GROUP_RULESET_PATH),
+        ),
     )
     await upgrade_to_head(engine=db.engine, migrations_dir=MIGRATIONS_DIR)
     yield db

@@ -53,6 +53,8 @@ async def test_customer_view_follows_tier_decisions_and_representatives_and_igno
         "points": "250000.00",
         "vip_since": TODAY.isoformat(),
         "serving_channel": "agency",
+        "pending_points": "0.00",
+        "pending_from": None,
         "representative": {"agent_id": "A7", "name": "Li Hua", "channel": "agency"},
     }
     assert (no_token.status_code, wrong_role.status_code) == (401, 403)

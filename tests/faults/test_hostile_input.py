@@ -330,10 +330,17 @@ async def test_call_center_reads_are_audited_and_a_token_over_its_rate_gets_429(
     assert (read["method"], read["route"], read["status"]) == ("GET", "/v1/customers/{customer_id}", 200)
     assert agent not in str(entries)  # the token itself is never stored
 
-    # Far more than the burst, so that even a slow machine cannot refill the bucket as fast as they come.
+    # The bucket lets at most the burst plus what refills while the requests come through: on a
+    # slow (loaded) machine fewer are refused, never more are let through.
+    started = time.monotonic()
     burst = await asyncio.gather(*(hostile.client.get(lookup, headers=bearer(agent)) for _ in range(15 * RATE_PER_S)))
+    elapsed = time.monotonic() - started
     statuses = [answer.status_code for answer in burst]
-    assert 429 in statuses and 200 in statuses
+    let_through = 2 * RATE_PER_S + RATE_PER_S * elapsed + 1
+    assert statuses.count(200) <= let_through, (statuses.count(200), elapsed)
+    assert set(statuses) <= {200, 429}
+    if len(statuses) > let_through:
+        assert 429 in statuses
     assert all(answer.headers.get("retry-after") for answer in burst if answer.status_code == 429)
     assert (await hostile.get("entitlements", f"/v1/customers/{customer}")).status_code == 200  # others unaffected
 

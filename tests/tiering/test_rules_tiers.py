@@ -191,19 +191,22 @@ def test_legacy_vip_keeps_legacy_then_slides_down_then_requalifies_on_2015() -> 
 
 
 @pytest.mark.parametrize(
-    ("standard_premium", "points", "expected"),
+    ("standard_premium", "points", "trigger", "expected"),
     [
-        ("20000.00", "0.00", (Tier.GOLD, Standard.LEGACY, Decimal("20000.00"))),
-        ("19999.99", "0.00", (None, Standard.Y2015, Decimal("0.00"))),
-        ("19999.99", "35000.00", (Tier.GOLD, Standard.Y2015, Decimal("35000.00"))),
-        ("200000.00", "1000.00", (Tier.DIAMOND, Standard.LEGACY, Decimal("200000.00"))),
+        ("20000.00", "0.00", "new_business", (Tier.GOLD, Standard.LEGACY, Decimal("20000.00"))),
+        ("19999.99", "0.00", "surrender", (None, Standard.Y2015, Decimal("0.00"))),
+        ("19999.99", "35000.00", "partial_surrender", (Tier.GOLD, Standard.Y2015, Decimal("35000.00"))),
+        ("200000.00", "1000.00", "lapse", (Tier.DIAMOND, Standard.LEGACY, Decimal("200000.00"))),
+        # no fall: an upgrade trigger (a book loaded one policy at a time) keeps the legacy standard
+        ("19999.99", "35000.00", "new_business", (None, Standard.LEGACY, Decimal("19999.99"))),
+        ("0.00", "0.00", "daily_run", (None, Standard.LEGACY, Decimal("0.00"))),
     ],
 )
 def test_legacy_vip_first_score_after_cutover(
-    standard_premium: str, points: str, expected: tuple[Tier | None, Standard, Decimal]
+    standard_premium: str, points: str, trigger: str, expected: tuple[Tier | None, Standard, Decimal]
 ) -> None:
     history = score(BEFORE_CUTOVER, standard_premium="30000.00")
-    state, _ = fold([history, score(CUTOVER, points=points, standard_premium=standard_premium)])
+    state, _ = fold([history, score(CUTOVER, points=points, standard_premium=standard_premium, trigger=trigger)])
     assert shown(state) == expected
 
 

@@ -117,6 +117,9 @@ async def test_a_score_publishes_a_tier_decision_once_and_explains_it(
             "honorary_tier": None,
             "vip_since": "2026-03-16",
             "serving_channel": "agency",
+            "branch": "GD-SZ",
+            "pending_points": "0.00",
+            "pending_from": None,
         }
     ]
     assert by_ops.status_code == 200
@@ -173,7 +176,8 @@ async def test_a_roster_entry_after_the_scores_corrects_the_standard(
         decided = await read_topic(bootstrap_servers, TIER_DECISIONS, expect=2)
         metrics = (await client.get("/metrics")).text
 
-    assert 'vip_events_ignored_total{topic="crm.customer-events"} 1.0' in metrics
+    assert 'vip_events_ignored_total{topic="crm.customer-events"} 1.0' not in metrics
+    assert [d["branch"] for d in shown] == ["GD-SZ", "GD-SZ"], "the profile's branch is the policy's: no decision"
     assert [(d["tier"], d["standard"], d["points"], d["trigger"]) for d in shown] == [
         ("gold", "legacy", "25000.00", "legacy_vip_imported"),
         (None, "2015", "12000.00", "new_business"),

@@ -1,6 +1,8 @@
 """`vip daily-run` against services answered in-process: per-service and per-step counts, the
-service's own sentence and exit 1 on a refusal, today in the insurer's zone without --as-of; and
-`vip up` warning about, and passing on, VIP_ALLOW_FUTURE_DAILY_RUN."""
+service's own sentence and exit 1 on a refusal, today in the insurer's zone without --as-of, the
+wait for the pipeline to drain between services (`_Pipeline` moves the events one hop per reading of
+the whole pipeline) and what moved downstream; and `vip up` warning about, and passing
+on, VIP_ALLOW_FUTURE_DAILY_RUN."""
 
 import asyncio
 import datetime as dt
@@ -8,13 +10,16 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 from click.testing import CliRunner
 
+import cli.drain
 import cli.up
 from cli.children import UpOptions, child_env
-from cli.daily_run import describe, insurer_today
+from cli.daily_run import DAILY_RUN_ORDER, describe, insurer_today
+from cli.drain import ServiceState, downstream, wait_until_drained
 from cli.layout import SERVICES_BY_NAME
 from cli.main import cli as vip
 from cli.startup import StartupError, banner, future_daily_run_warning
@@ -27,21 +32,78 @@ AHEAD = {
 }
 
 
+class _Pipeline:
+    """The four services' `GET /v1/ops/pipeline` over a tiny model of the platform: a daily run puts
+    one event per change in the service's outbox; each full reading of the pipeline (entitlements is
+    read last) moves every event one hop: an outbox is published into its consumers' lag, and each
+    event behind is applied, causing one event in the consumer's outbox (entitlements publishes
+    nothing). `stuck` stops everything where it is."""
+
+    CONSUMERS = {"scoring": ("tiering",), "tiering": ("assignment", "entitlements"), "assignment": ("entitlements",)}
+    PUBLISHES = {"scoring": "customer_scored", "tiering": "tier_decided", "assignment": "representative_changed"}
+
+    def __init__(self) -> None:
+        self.outbox = dict.fromkeys(DAILY_RUN_ORDER, 0)
+        self.lag: dict[str, list[str]] = {name: [] for name in DAILY_RUN_ORDER}
+        self.applied: dict[str, dict[str, int]] = {name: {} for name in DAILY_RUN_ORDER}
+        self.published = dict.fromkeys(DAILY_RUN_ORDER, 0)
+        self.stuck = False
+        self.drained_when_run: dict[str, bool] = {}
+
+    def drained(self) -> bool:
+        return not any(self.outbox.values()) and not any(self.lag.values())
+
+    def ran(self, request: httpx.Request) -> None:
+        name = NAMES_BY_PORT[request.url.port or 0]
+        self.drained_when_run[name] = self.drained()
+        if name in self.PUBLISHES:
+            self.outbox[name] += sum(_STEPS[name].values())
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        name = NAMES_BY_PORT[request.url.port or 0]
+        body = {
+            "service": name, "drained": not self.outbox[name] and not self.lag[name], "lag": len(self.lag[name]),
+            "outbox_backlog": self.outbox[name], "partitions": [], "counting_since": "2026-10-08T00:00:00Z",
+            "applied": {"topic": self.applied[name]}, "published": {"topic": self.published[name]},
+        }
+        if name == DAILY_RUN_ORDER[-1] and not self.stuck:
+            self._one_hop()
+        return httpx.Response(200, json=body)
+
+    def _one_hop(self) -> None:
+        arriving: dict[str, list[str]] = {name: [] for name in DAILY_RUN_ORDER}
+        for name in DAILY_RUN_ORDER:
+            sent, self.outbox[name] = self.outbox[name], 0
+            self.published[name] += sent
+            for consumer in self.CONSUMERS.get(name, ()):
+                arriving[consumer] += [self.PUBLISHES[name]] * sent
+            for event_type in self.lag[name]:
+                self.applied[name][event_type] = self.applied[name].get(event_type, 0) + 1
+                self.outbox[name] += 1 if name in self.PUBLISHES else 0
+        self.lag = arriving
+
+
 class _Services:
-    """What `vip daily-run`'s HTTP client reaches instead of the network: `answer` per test."""
+    """What `vip daily-run`'s HTTP client reaches instead of the network: `answer` per test for the
+    daily runs (`seen`), `pipeline` for `GET /v1/ops/pipeline` (drained and idle unless a test says)."""
 
     def __init__(self) -> None:
         self.seen: list[httpx.Request] = []
         self.answer: Handler = lambda request: httpx.Response(500)
+        self.pipeline = _Pipeline()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/ops/pipeline":
+            return self.pipeline.answer(request)
         self.seen.append(request)
+        self.pipeline.ran(request)
         return self.answer(request)
 
 
 @pytest.fixture
 def services(monkeypatch: pytest.MonkeyPatch) -> _Services:
     fake = _Services()
+    monkeypatch.setattr(cli.drain, "POLL_S", 0.0)
     real_client = httpx.Client
     monkeypatch.setattr(httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(fake), **kw))
     for name in ("VIP_SCORING_URL", "VIP_TIERING_URL", "VIP_ASSIGNMENT_URL", "VIP_ENTITLEMENTS_URL",
@@ -50,11 +112,15 @@ def services(monkeypatch: pytest.MonkeyPatch) -> _Services:
     return fake
 
 
+NAMES_BY_PORT = dict(zip((8001, 8002, 8003, 8004), DAILY_RUN_ORDER, strict=True))
+_STEPS = {"scoring": {"cooling_off_ends": 3}, "tiering": {"tiers": 2, "honorary_expiries": 1},
+          "assignment": {"departures_taken_effect": 1}, "entitlements": {"periods_rolled_over": 0}}
+"""What each fake service's daily run changed; each change is one event published (none by entitlements)."""
+
+
 def _ok(request: httpx.Request) -> httpx.Response:
     as_of = json.loads(request.content)["as_of"]
-    port = request.url.port
-    steps = {8001: {"cooling_off_ends": 3}, 8002: {"tiers": 2, "honorary_expiries": 1},
-             8003: {"departures_taken_effect": 1, "work_items_overdue": 4}, 8004: {"periods_rolled_over": 0}}[port or 0]
+    steps = _STEPS[NAMES_BY_PORT[request.url.port or 0]]
     return httpx.Response(200, json={"as_of": as_of, "changed": sum(steps.values()), "steps": steps})
 
 
@@ -62,7 +128,8 @@ def test_each_service_prints_its_total_then_each_step(services: _Services) -> No
     services.answer = _ok
     result = CliRunner().invoke(vip, ["daily-run", "--as-of", "2026-10-08", "--token", "t"])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = [line for line in result.output.splitlines()
+             if not line.lstrip().startswith(("waiting", "summary", "downstream:"))]
     assert lines[0].split() == ["scoring", "2026-10-08", "changed", "3"]
     assert lines[1].split() == ["cooling_off_ends", "3"]
     assert lines[2].split() == ["tiering", "2026-10-08", "changed", "3"]
@@ -107,8 +174,6 @@ def test_today_is_the_insurers_date_not_the_machines() -> None:
 
 
 def test_an_unreadable_ruleset_asks_for_as_of(tmp_path: Path) -> None:
-    import click
-
     with pytest.raises(click.UsageError, match="no --as-of"):
         insurer_today({"VIP_RULESET_PATH": str(tmp_path / "missing.yaml")})
 
@@ -165,3 +230,86 @@ def test_the_banner_repeats_the_warning(tmp_path: Path) -> None:
     text = banner(options=UpOptions(data_dir=tmp_path), postgres=_Postgres(), broker="b",  # type: ignore[arg-type]
                   tokens=TokenSet(api_tokens="t=ops", dev_token=None, source="env"), warnings=["WARNING: x"])
     assert "WARNING: x" in text.splitlines()
+
+
+def test_each_service_runs_only_once_the_events_of_the_one_before_have_landed(services: _Services) -> None:
+    services.answer = _ok
+    result = CliRunner().invoke(vip, ["daily-run", "--as-of", "2026-10-08", "--token", "t"])
+    assert result.exit_code == 0, result.output
+    assert services.pipeline.drained_when_run == dict.fromkeys(DAILY_RUN_ORDER, True)
+    assert services.pipeline.drained()
+    assert "waiting for the pipeline to drain: scoring 3 to publish" in result.output
+    [tiering_started] = [i for i, line in enumerate(result.output.splitlines()) if line.startswith("tiering")]
+    assert result.output.splitlines()[tiering_started - 1].split() == [
+        "downstream:", "scoring", "changed", "3,", "published", "3", "→", "tiering", "applied", "3", "customer_scored,",
+        "published", "3", "→", "assignment", "applied", "3", "tier_decided,", "published", "3", "→",
+        "entitlements", "applied", "3", "representative_changed", "+", "3", "tier_decided",
+    ]
+
+
+def test_the_summary_says_what_changed_downstream_not_only_in_each_service(services: _Services) -> None:
+    services.answer = _ok
+    result = CliRunner().invoke(vip, ["daily-run", "--as-of", "2026-10-08", "--token", "t"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "summary 2026-10-08: scoring changed 3, published 3 → tiering applied 3 customer_scored, changed 3, "
+        "published 6 → assignment applied 6 tier_decided, changed 1, published 7 → "
+        "entitlements applied 7 representative_changed + 6 tier_decided, changed 0"
+    )
+
+
+def test_a_pipeline_that_does_not_drain_stops_the_run_before_the_next_service(services: _Services) -> None:
+    def stick_after_scoring(request: httpx.Request) -> httpx.Response:
+        services.pipeline.stuck = True
+        return _ok(request)
+
+    services.answer = stick_after_scoring
+    result = CliRunner().invoke(vip, ["daily-run", "--as-of", "2026-10-08", "--token", "t", "--drain-timeout", "0.3"])
+    assert result.exit_code == 1
+    assert "the pipeline did not drain within 0.3s after scoring's daily run: scoring 3 to publish" in result.output
+    assert "run the same date again" in result.output
+    assert [NAMES_BY_PORT[request.url.port or 0] for request in services.seen] == ["scoring"]
+
+
+def test_events_still_arriving_are_waited_for_before_the_first_service(services: _Services) -> None:
+    services.answer = _ok
+    services.pipeline.lag["tiering"] = ["customer_scored"] * 5
+    result = CliRunner().invoke(vip, ["daily-run", "--as-of", "2026-10-08", "--token", "t"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].strip() == "waiting for the pipeline to drain: tiering 5 behind"
+    assert services.pipeline.drained_when_run["scoring"] is True
+
+
+def test_the_wait_reports_progress_every_few_seconds_then_gives_up() -> None:
+    now = [0.0]
+    lines: list[str] = []
+    behind = [ServiceState(name="scoring", drained=True, lag=0, outbox_backlog=0, counting_since="s"),
+              ServiceState(name="tiering", drained=False, lag=120, outbox_backlog=4, counting_since="s"),
+              ServiceState(name="assignment", drained=False, lag=None, outbox_backlog=0, counting_since="s")]
+
+    def sleep(seconds: float) -> None:
+        now[0] += 0.5
+
+    with pytest.raises(click.ClickException, match=r"did not drain within 5s after tiering's daily run"):
+        wait_until_drained(lambda: behind, timeout_s=5, report=lines.append, after="tiering's daily run",
+                           clock=lambda: now[0], sleep=sleep)
+    expected = "waiting for the pipeline to drain: tiering 120 behind, tiering 4 to publish, assignment not reading yet"
+    assert lines == [expected] * 3  # at 0, 2 and 4 seconds
+
+
+def test_a_service_restarted_meanwhile_counts_from_its_restart() -> None:
+    before = ServiceState(name="tiering", drained=True, lag=0, outbox_backlog=0, counting_since="a",
+                          applied={"customer_scored": 50}, published=50)
+    after = ServiceState(name="tiering", drained=True, lag=0, outbox_backlog=0, counting_since="b",
+                         applied={"customer_scored": 2}, published=2)
+    assert downstream([before], [after], changed={}) == "tiering applied 2 customer_scored, published 2"
+    assert downstream([before], [before], changed={}) == "nothing moved"
+
+
+def test_a_service_that_does_not_serve_the_pipeline_stops_the_run(services: _Services) -> None:
+    services.answer = _ok
+    services.pipeline.answer = lambda request: httpx.Response(404, json={"detail": "Not Found"})  # type: ignore[method-assign]
+    result = CliRunner().invoke(vip, ["daily-run", "--as-of", "2026-10-08", "--token", "t"])
+    assert result.exit_code == 1
+    assert "scoring answered http://127.0.0.1:8001/v1/ops/pipeline with HTTP 404" in result.output
+    assert services.seen == []

@@ -83,6 +83,7 @@ def test_the_alerts_the_issue_asks_for_exist() -> None:
     assert "vip_vips_without_representative_oldest_days" in alerts["VipWithoutRepresentativeOverADay"]["expr"]
     assert "> 1" in alerts["VipWithoutRepresentativeOverADay"]["expr"]
     assert "vip_outbox_backlog" in alerts["VipOutboxBacklog"]["expr"]
+    assert "vip_group_overdue_complaints" in alerts["VipGroupComplaintsOverdue"]["expr"]
 
 
 @pytest.mark.parametrize("name", sorted(_alerts()))

@@ -15,7 +15,7 @@ Transactions = Annotated[_Transactions[AssignmentUnitOfWork], Depends(transactio
 
 
 def _routers() -> tuple[APIRouter, ...]:
-    from services.assignment.api import campaigns, customers, duties, representatives
+    from services.assignment.api import account_managers, campaigns, customers, duties, representatives
     from services.assignment.workflows import DAILY_RUN_STEPS
 
     daily_run = daily_run_router(
@@ -28,7 +28,9 @@ def _routers() -> tuple[APIRouter, ...]:
             "partial index on the due date). Due persons and items are found through an index; safe to run twice."
         ),
     )
-    return (representatives.router, customers.router, duties.router, campaigns.router, daily_run)
+    return (
+        representatives.router, customers.router, account_managers.router, duties.router, campaigns.router, daily_run
+    )
 
 
 ROUTERS = _routers()

@@ -21,6 +21,7 @@ from services.assignment.domain.assignment import POOL_ROLES, Agent
 from services.assignment.repositories.agents import AgentRepository
 from services.assignment.repositories.contacts import ContactRepository
 from services.assignment.repositories.customers import CustomerRepository
+from services.assignment.repositories.group_clients import GroupClientRepository
 from services.assignment.repositories.history import HistoryRepository
 from services.assignment.repositories.profiles import ProfileRepository
 from services.assignment.repositories.work_items import WorkItemRepository
@@ -39,6 +40,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         self.history = HistoryRepository(connection)
         self.profiles = ProfileRepository(connection)
         self.work_items = WorkItemRepository(connection)
+        self.group_clients = GroupClientRepository(connection)
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load what the batch's handlers will read, in a handful of statements: the
@@ -61,6 +63,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.contacts.load([*touched.customer_ids, *(customer.customer_id for customer in held)])
         await self.agents.load_pools(touched.new_vips_by_pool)
         await self.profiles.load(touched.customer_ids)
+        await self.group_clients.lock(mapping.group_clients_of(events))
 
     async def _pools_gaining(self, profiles: Sequence[Agent]) -> set[Channel]:
         """Channels where a profile in the batch may make a pool member or top performer assignable
@@ -82,3 +85,4 @@ class AssignmentUnitOfWork(UnitOfWork):
         # after the customers: every pending item of a customer locked here follows their representative
         self.work_items.touch(customer.customer_id for customer in self.customers.held())
         await self.work_items.flush()
+        await self.group_clients.flush()

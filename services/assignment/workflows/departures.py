@@ -12,15 +12,16 @@ from datetime import datetime, time
 from services.assignment.domain.facts import Cause, Departure
 from services.assignment.domain.records import StoredAgent, departed, departure_announced
 from services.assignment.repositories import AssignmentUnitOfWork
+from services.assignment.workflows import account_managers
 from services.assignment.workflows.representatives import fill
 from shared.daily_run import ChunkDone, DailyRun
+from shared.db import Publishable
 from shared.events.ids import derive_event_id
-from shared.events.internal import InternalEvent
 
 DAILY_RUN_CAUSE = "daily_run"
 
 
-async def take_departure(uow: AssignmentUnitOfWork, departure: Departure, *, cause: Cause) -> list[InternalEvent]:
+async def take_departure(uow: AssignmentUnitOfWork, departure: Departure, *, cause: Cause) -> list[Publishable]:
     """Acts now if the departure is dated today or earlier, else records it for its date's daily run."""
     await uow.agents.lock([departure.agent_id])
     stored = await uow.agents.get(departure.agent_id)
@@ -34,21 +35,26 @@ async def take_departure(uow: AssignmentUnitOfWork, departure: Departure, *, cau
 
 async def _depart(
     uow: AssignmentUnitOfWork, stored: StoredAgent | None, departure: Departure, *, cause: Cause
-) -> list[InternalEvent]:
+) -> list[Publishable]:
     """The caller holds the person's lock. A departure acts once."""
     now = departed(stored, departure)
     if now is None:
         return []
     uow.agents.save_agent(now)
     name = f"{stored.agent.name} ({departure.agent_id})" if stored and stored.agent else departure.agent_id
-    return await fill(
+    why = f"representative {name} left the company on {departure.departed_on}"
+    customers = await fill(
         uow,
         await uow.customers.represented_by(departure.agent_id),
         cause=cause,
-        why=f"representative {name} left the company on {departure.departed_on}",
+        why=why,
         excluded={departure.agent_id},
         top_performers_first=False,
     )
+    clients = await account_managers.hand_over(
+        uow, departure.agent_id, cause=cause, why=why, top_performers_first=False
+    )
+    return [*customers, *clients]
 
 
 async def hand_over_departures(uow: AssignmentUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:

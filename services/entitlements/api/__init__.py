@@ -19,7 +19,16 @@ def today(ruleset: Ruleset) -> date:
 
 
 # The routers import `Transactions` and `today` from this package, so they are imported after them.
-from services.entitlements.api import customers, featured, redemptions, reports, vendors  # noqa: E402
+from services.entitlements.api import (  # noqa: E402
+    customers,
+    featured,
+    group_clients,
+    group_records,
+    group_reports,
+    redemptions,
+    reports,
+    vendors,
+)
 from services.entitlements.workflows.periods import DAILY_RUN_STEPS  # noqa: E402
 from shared.api import daily_run_router  # noqa: E402
 
@@ -29,6 +38,9 @@ ROUTERS = (
     vendors.router,
     featured.router,
     reports.router,
+    group_records.router,
+    group_clients.router,
+    group_reports.router,
     daily_run_router(
         steps=DAILY_RUN_STEPS,
         description="Rolls over every value-added period that ended before `as_of`; safe to run twice.",

@@ -37,6 +37,10 @@ class CustomerView(BaseModel):
     points: str
     vip_since: date | None
     serving_channel: str | None
+    pending_points: str
+    """Additive: points waiting for a cooling-off to end ("0.00" when none)..."""
+    pending_from: date | None
+    """...and the day the earliest of them count (null when none is pending)."""
     representative: RepresentativeView | None
 
 
@@ -69,6 +73,8 @@ def customer_view(customer: Customer) -> dict[str, Any]:
         "points": f"{customer.points:.2f}",
         "vip_since": customer.vip_since.isoformat() if customer.vip_since else None,
         "serving_channel": customer.serving_channel,
+        "pending_points": f"{customer.pending_points:.2f}",
+        "pending_from": customer.pending_from.isoformat() if customer.pending_from else None,
         "representative": {
             "agent_id": representative.agent_id,
             "name": representative.name,

@@ -54,6 +54,8 @@ class TierChange:
     branch: str | None = None
     """The customer's branch as tiering decided it (CRM profile, else the top policy's, else the
     filing branch of an honorary VIP); None from a decision made before tiering sent it."""
+    pending_points: Decimal = Decimal("0.00")
+    pending_from: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +80,9 @@ class Customer:
     serving_channel: str | None = None
     branch: str | None = None
     tier_effective_at: date | None = None
+    pending_points: Decimal = Decimal("0.00")
+    """Points waiting for a cooling-off to end, counting from `pending_from` (for the call center)."""
+    pending_from: date | None = None
     representative_revision: int = 0
     representative: Representative | None = None
 
@@ -104,6 +109,8 @@ def with_tier(customer: Customer, change: TierChange, *, branch: str | None) -> 
         serving_channel=None if change.serving_channel is None else str(change.serving_channel),
         branch=branch or customer.branch,
         tier_effective_at=change.effective_at,
+        pending_points=change.pending_points,
+        pending_from=change.pending_from,
     )
 
 

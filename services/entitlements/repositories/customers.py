@@ -50,6 +50,8 @@ def _customer(row: Mapping[str, Any]) -> Customer:
         serving_channel=row["serving_channel"],
         branch=row["branch"],
         tier_effective_at=row["tier_effective_at"],
+        pending_points=row["pending_points"],
+        pending_from=row["pending_from"],
         representative_revision=row["representative_revision"],
         representative=_representative(row["representative"]),
     )

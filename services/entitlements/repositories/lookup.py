@@ -7,7 +7,8 @@ this path keeps its own small asyncpg pool and sends a single explicit SELECT, o
 transaction, that returns the response body as text: the API answers it as is.
 
 The body is the contract of interfaces.md, the same as `api.customers.customer_view` of a `Customer`
-(`points` is a numeric(18,2), so its text has exactly two decimals; dates are ISO in JSON).
+(`points` and `pending_points` are numeric(18,2), so their text has exactly two decimals; dates are
+ISO in JSON). `pending_points`/`pending_from` are additive fields: columns of the same row, no extra query.
 """
 
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +29,8 @@ SELECT json_build_object(
     'points', points::text,
     'vip_since', vip_since,
     'serving_channel', serving_channel,
+    'pending_points', pending_points::text,
+    'pending_from', pending_from,
     'representative', CASE WHEN representative IS NULL OR jsonb_typeof(representative) = 'null' THEN NULL
         ELSE json_build_object(
             'agent_id', representative->>'agent_id',

@@ -29,6 +29,10 @@ class DecisionView(BaseModel):
     honorary_tier: Tier | None
     vip_since: date | None
     serving_channel: Channel | None
+    branch: str | None
+    pending_points: str
+    """Points waiting for a cooling-off to end ("0.00" when none), counting from `pending_from`."""
+    pending_from: date | None
 
     @classmethod
     def of(cls, decision: TierDecision) -> "DecisionView":
@@ -45,6 +49,9 @@ class DecisionView(BaseModel):
             honorary_tier=decision.honorary_tier,
             vip_since=decision.vip_since,
             serving_channel=decision.serving_channel,
+            branch=decision.branch,
+            pending_points=f"{decision.pending_points:.2f}",
+            pending_from=decision.pending_from,
         )
 
 

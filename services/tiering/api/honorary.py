@@ -17,6 +17,7 @@ from services.tiering.workflows.honorary import decide_step, file_application, r
 from shared.api import PROBLEMS
 from shared.auth import ROLES, Principal, require_roles
 from shared.bounds import PathId
+from shared.events.values import Channel
 from shared.refusals import NotFound
 from shared.ruleset import Ruleset
 
@@ -52,6 +53,8 @@ class ApplicationRequest(BaseModel):
     tier: str = Field(description="gold, platinum or diamond")
     reason: str | None = None
     expires_on: date | None = None
+    channel: Channel | None = Field(default=None, description="the filing channel: serves the VIP if no policy counts")
+    branch: str | None = Field(default=None, min_length=1, max_length=64, description="the filing branch, likewise")
 
 
 class DecisionRequest(BaseModel):
@@ -101,6 +104,8 @@ class ApplicationView(BaseModel):
     tier: str
     reason: str
     expires_on: date | None
+    channel: Channel | None
+    branch: str | None
     filed_by: str
     filed_at: str
     state: State
@@ -118,6 +123,8 @@ class ApplicationView(BaseModel):
             tier=application.tier.value,
             reason=application.reason,
             expires_on=application.expires_on,
+            channel=application.channel,
+            branch=application.branch,
             filed_by=application.filed_by,
             filed_at=application.filed_at.isoformat(),
             state=application.state,
@@ -151,6 +158,8 @@ async def file(body: ApplicationRequest, principal: Applicant, transactions: Tra
             tier=body.tier,
             reason=body.reason,
             expires_on=body.expires_on,
+            channel=body.channel,
+            branch=body.branch,
             user_id=principal.user_id,
             as_of=today(uow.ruleset, at),
             at=at,

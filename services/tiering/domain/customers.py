@@ -7,19 +7,23 @@ user sees changes: only such decisions are published and stored.
 Invariants:
 - a score whose revision is not above the last one applied has no effect (the outcome is `stale`);
 - a roster entry before any score is remembered and waits for the first score;
-- an honorary tier counts while it is active (its `expires_on` excluded); the daily run removes it.
+- an honorary tier counts while it is active (its `expires_on` excluded); the daily run removes it;
+- a CRM profile changes the customer's branch only; it is published only when the branch shown
+  changes, and a customer with no decision yet just remembers it.
 """
 
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from services.tiering.domain.contributions import Filer
 from services.tiering.domain.tiers import LegacyStanding, Score, TierDecision, decide_tier, legacy_after_score
-from shared.events.values import Tier
+from shared.events.values import Channel, Tier
 from shared.ruleset import Ruleset
 
 DAILY_RUN = "daily_run"
 HONORARY = "honorary"
 LEGACY_ROSTER = "legacy_vip_imported"
+PROFILE = "customer_upserted"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -28,6 +32,13 @@ class Honorary:
 
     tier: Tier
     expires_on: date | None = None
+    channel: Channel | None = None
+    """The filing channel and branch: they serve the customer while no policy counts."""
+    branch: str | None = None
+
+    @property
+    def filer(self) -> Filer:
+        return Filer(channel=self.channel, branch=self.branch)
 
     def active_on(self, day: date) -> bool:
         return self.expires_on is None or day < self.expires_on
@@ -42,6 +53,14 @@ class RosterEntry:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Profile:
+    """What tiering reads of a `CustomerUpserted`: the customer's branch, known on `as_of`."""
+
+    branch: str
+    as_of: date
+
+
+@dataclass(frozen=True, kw_only=True)
 class CustomerTiering:
     """Everything tiering remembers of one customer."""
 
@@ -49,6 +68,8 @@ class CustomerTiering:
     score_revision: int = 0
     legacy: LegacyStanding = field(default_factory=LegacyStanding)
     honorary: Honorary | None = None
+    crm_branch: str | None = None
+    """The branch of the customer's CRM profile (`customer_upserted`), once one arrived."""
     shown: TierDecision | None = None
     """The last decision published for the customer."""
 
@@ -77,7 +98,7 @@ def apply_score(state: CustomerTiering, *, score: Score, revision: int, ruleset:
         state,
         score=score,
         score_revision=revision,
-        legacy=legacy_after_score(state.legacy, score=score, ruleset=ruleset),
+        legacy=legacy_after_score(state.legacy, score=score, previous=state.score, ruleset=ruleset),
     )
     return _redecide(state, trigger=score.trigger, as_of=score.as_of, ruleset=ruleset)
 
@@ -94,6 +115,22 @@ def apply_legacy_roster(state: CustomerTiering, *, since: date, as_of: date, rul
         return Outcome(state=state, decision=None)
     effective = max(as_of, state.score.as_of)
     return _redecide(state, trigger=LEGACY_ROSTER, as_of=effective, ruleset=ruleset)
+
+
+def apply_profile(state: CustomerTiering, *, branch: str, as_of: date, ruleset: Ruleset) -> Outcome:
+    """The CRM profile's branch; a decision only when the branch shown changes.
+
+    Nothing is decided for a customer without a decision yet: their first decision will carry it.
+    A decision it causes is effective no earlier than the last decision shown.
+    """
+    state = replace(state, crm_branch=branch)
+    if state.shown is None:
+        return Outcome(state=state, decision=None)
+    effective = max(as_of, state.shown.effective_at)
+    outcome = _redecide(state, trigger=PROFILE, as_of=effective, ruleset=ruleset)
+    if outcome.decision is not None and outcome.decision.branch == state.shown.branch:
+        return Outcome(state=state, decision=None)
+    return outcome
 
 
 def apply_honorary(state: CustomerTiering, *, honorary: Honorary | None, as_of: date, ruleset: Ruleset) -> Outcome:
@@ -116,6 +153,8 @@ def _redecide(state: CustomerTiering, *, trigger: str, as_of: date, ruleset: Rul
         score=state.score,
         legacy=state.legacy,
         honorary_tier=honorary.tier if honorary is not None else None,
+        honorary_filer=honorary.filer if honorary is not None else None,
+        crm_branch=state.crm_branch,
         previous=state.shown,
         trigger=trigger,
         as_of=as_of,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from shared.events.values import Tier
+from shared.events.values import Channel, Tier
 from shared.refusals import Conflict, Forbidden, Invalid
 
 
@@ -95,6 +95,8 @@ class Filing:
     tier: Tier
     reason: str
     expires_on: date | None
+    channel: Channel | None = None
+    branch: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,6 +108,9 @@ class Application:
     expires_on: date | None
     filed_by: str
     filed_at: datetime
+    channel: Channel | None = None
+    """The filing channel and branch: they serve the customer while no policy of theirs counts."""
+    branch: str | None = None
     decisions: tuple[StepDecision, ...] = ()
     ending: Ending | None = None
 
@@ -141,6 +146,8 @@ def check_filing(
     expires_on: date | None,
     as_of: date,
     open_application_id: str | None,
+    channel: Channel | None = None,
+    branch: str | None = None,
 ) -> Filing:
     """A branch channel's application: a known tier, a reason, an expiry after `as_of`, none open.
 
@@ -164,7 +171,14 @@ def check_filing(
             "it must be decided before another is filed",
             reason="open_application",
         )
-    return Filing(customer_id=customer_id, tier=requested, reason=reason.strip(), expires_on=expires_on)
+    return Filing(
+        customer_id=customer_id,
+        tier=requested,
+        reason=reason.strip(),
+        expires_on=expires_on,
+        channel=channel,
+        branch=branch,
+    )
 
 
 def decide(

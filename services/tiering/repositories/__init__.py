@@ -15,7 +15,7 @@ from services.tiering.repositories.customers import CustomerRepository
 from services.tiering.repositories.decisions import TierDecisionRepository
 from services.tiering.repositories.honorary import HonoraryRepository
 from shared.db import UnitOfWork
-from shared.events.inbound import LegacyVipImported
+from shared.events.inbound import CustomerUpserted, LegacyVipImported
 from shared.events.internal import CustomerScored
 from shared.ruleset import Ruleset
 
@@ -31,7 +31,8 @@ class TieringUnitOfWork(UnitOfWork):
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load every customer the batch's events are about, in three statements."""
         await self.customers.lock(
-            event.customer_id for event in events if isinstance(event, CustomerScored | LegacyVipImported)
+            [event.customer_id for event in events if isinstance(event, CustomerScored | LegacyVipImported)]
+            + [event.customer.customer_id for event in events if isinstance(event, CustomerUpserted)]
         )
 
     async def flush(self) -> None:

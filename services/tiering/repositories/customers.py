@@ -22,7 +22,7 @@ from services.tiering.mapping import score_in, scored_document, scored_in
 from services.tiering.repositories.decisions import TierDecisionRepository
 from services.tiering.tables import customers
 from shared.events.internal import CustomerScored
-from shared.events.values import Tier
+from shared.events.values import Channel, Tier
 from shared.identity_map import IdentityMap
 
 LOCK_SCOPE = "tiering-customer"
@@ -53,7 +53,12 @@ class StoredCustomer:
 def _stored(row: Mapping[str, Any]) -> StoredCustomer:
     """The customer as stored; `state.shown` is filled from the decisions by the repository."""
     honorary = (
-        Honorary(tier=Tier(row["honorary_tier"]), expires_on=row["honorary_expires_on"])
+        Honorary(
+            tier=Tier(row["honorary_tier"]),
+            expires_on=row["honorary_expires_on"],
+            channel=Channel(row["honorary_channel"]) if row["honorary_channel"] is not None else None,
+            branch=row["honorary_branch"],
+        )
         if row["honorary_tier"] is not None
         else None
     )
@@ -68,8 +73,13 @@ def _stored(row: Mapping[str, Any]) -> StoredCustomer:
             fell_below_after_cutover=row["legacy_fell_below"],
         ),
         honorary=honorary,
+        crm_branch=row["crm_branch"],
     )
     return StoredCustomer(customer_id=row["customer_id"], state=state, revision=row["revision"], document=document)
+
+
+def _channel_value(channel: Channel | None) -> str | None:
+    return channel.value if channel is not None else None
 
 
 def _row(stored: StoredCustomer) -> dict[str, Any]:
@@ -88,6 +98,9 @@ def _row(stored: StoredCustomer) -> dict[str, Any]:
         "tier": shown.tier.value if shown is not None and shown.tier is not None else None,
         "honorary_tier": state.honorary.tier.value if state.honorary is not None else None,
         "honorary_expires_on": state.honorary.expires_on if state.honorary is not None else None,
+        "honorary_channel": _channel_value(state.honorary.channel) if state.honorary is not None else None,
+        "honorary_branch": state.honorary.branch if state.honorary is not None else None,
+        "crm_branch": state.crm_branch,
         "next_due_on": state.due_on,
         "revision": stored.revision,
     }

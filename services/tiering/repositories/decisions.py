@@ -56,6 +56,9 @@ def decision_of(row: Mapping[Any, Any]) -> TierDecision:
         trigger=row["trigger"],
         ruleset_version=row["ruleset_version"],
         reason=row["reason"],
+        branch=row["branch"],
+        pending_points=Decimal(row["pending_points"]),
+        pending_from=row["pending_from"],
     )
 
 
@@ -83,6 +86,9 @@ class TierDecisionRepository:
                 "vip_since": decision.vip_since,
                 "effective_at": decision.effective_at,
                 "serving_channel": _value(decision.serving_channel),
+                "branch": decision.branch,
+                "pending_points": decision.pending_points,
+                "pending_from": decision.pending_from,
                 "trigger": decision.trigger,
                 "ruleset_version": decision.ruleset_version,
                 "reason": decision.reason,

@@ -29,7 +29,7 @@ from services.tiering.domain.honorary import (
     Verdict,
 )
 from services.tiering.tables import honorary_applications, honorary_decisions, honorary_endings
-from shared.events.values import Tier
+from shared.events.values import Channel, Tier
 from shared.locks import lock_keys
 from shared.sql import any_of
 
@@ -70,6 +70,8 @@ class HonoraryRepository:
                 tier=application.tier.value,
                 reason=application.reason,
                 expires_on=application.expires_on,
+                channel=application.channel.value if application.channel is not None else None,
+                branch=application.branch,
                 filed_by=application.filed_by,
                 filed_at=application.filed_at,
                 state=application.state.value,
@@ -228,6 +230,8 @@ class HonoraryRepository:
                 expires_on=row.expires_on,
                 filed_by=row.filed_by,
                 filed_at=row.filed_at,
+                channel=Channel(row.channel) if row.channel is not None else None,
+                branch=row.branch,
                 decisions=tuple(decisions[row.id]),
                 ending=endings.get(row.id),
             )

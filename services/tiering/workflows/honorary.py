@@ -31,6 +31,7 @@ from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.workflows.customers import set_honorary
 from shared.daily_run import ChunkDone, DailyRun
 from shared.events.ids import derive_event_id
+from shared.events.values import Channel
 from shared.refusals import Conflict, NotFound
 
 
@@ -48,7 +49,10 @@ async def file_application(
     user_id: str,
     as_of: date,
     at: datetime,
+    channel: Channel | None = None,
+    branch: str | None = None,
 ) -> Application:
+    """File for the chain; `channel` and `branch` (the filer's) serve the customer if no policy counts."""
     filing = check_filing(
         customer_id=customer_id,
         tier=tier,
@@ -56,6 +60,8 @@ async def file_application(
         expires_on=expires_on,
         as_of=as_of,
         open_application_id=await uow.honorary.open_for(customer_id),
+        channel=channel,
+        branch=branch,
     )
     application = Application(
         id=new_application_id(),
@@ -63,6 +69,8 @@ async def file_application(
         tier=filing.tier,
         reason=filing.reason,
         expires_on=filing.expires_on,
+        channel=filing.channel,
+        branch=filing.branch,
         filed_by=user_id,
         filed_at=at,
     )
@@ -104,7 +112,12 @@ async def decide_step(
             await set_honorary(
                 uow,
                 customer_id=application.customer_id,
-                honorary=Honorary(tier=application.tier, expires_on=application.expires_on),
+                honorary=Honorary(
+                    tier=application.tier,
+                    expires_on=application.expires_on,
+                    channel=application.channel,
+                    branch=application.branch,
+                ),
                 as_of=as_of,
                 cause_id=derive_event_id("honorary", application.id, "granted"),
                 occurred_at=at,

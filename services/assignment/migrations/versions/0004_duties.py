@@ -2,7 +2,7 @@
 years whose holiday items were generated.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005 (the group program's 0005 revises 0003 and landed first: one head)
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0004"
-down_revision = "0003"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
