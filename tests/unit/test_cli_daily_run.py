@@ -134,9 +134,9 @@ def test_each_service_prints_its_total_then_each_step(services: _Services) -> No
     assert lines[1].split() == ["cooling_off_ends", "3"]
     assert lines[2].split() == ["tiering", "2026-10-08", "changed", "3"]
     assert [line.split() for line in lines[3:5]] == [["tiers", "2"], ["honorary_expiries", "1"]]
-    assert lines[5].split() == ["assignment", "2026-10-08", "changed", "5"]
-    assert [line.split() for line in lines[6:8]] == [["departures_taken_effect", "1"], ["work_items_overdue", "4"]]
-    assert lines[8].split() == ["entitlements", "2026-10-08", "changed", "0"]
+    assert lines[5].split() == ["assignment", "2026-10-08", "changed", "1"]
+    assert lines[6].split() == ["departures_taken_effect", "1"]
+    assert lines[7].split() == ["entitlements", "2026-10-08", "changed", "0"]
     assert [request.headers["authorization"] for request in services.seen] == ["Bearer t"] * 4
 
 
