@@ -83,6 +83,7 @@ class Overview:
             "representation": self._get("assignment", "/v1/ops/representation", token=token),
             "unassigned": self._get("assignment", "/v1/customers/unassigned", token=token, params={"limit": "20"}),
             "representatives": self._get("assignment", "/v1/representatives", token=token, params={"limit": "15"}),
+            "duties": self._get("assignment", "/v1/ops/duties", token=token),
             "usage": self._get("entitlements", "/v1/reports/costs", token=token, params=costs),
             "dead_letters": self._dead_letter_report(token=token),
             "group": self._get("entitlements", "/v1/group-program/overview", token=token),

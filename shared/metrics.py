@@ -104,6 +104,14 @@ class ServiceMetrics:
         self.vips_represented = Gauge(
             "vip_vips_represented", "VIP customers with a representative (assignment)", ["channel"], registry=r
         )
+        self.work_items_open = Gauge(
+            "vip_work_items_open", "Representatives' work items still to be done, not overdue (assignment)",
+            ["duty"], registry=r,
+        )
+        self.work_items_overdue = Gauge(
+            "vip_work_items_overdue", "Representatives' work items past their due date, not done (assignment)",
+            ["duty"], registry=r,
+        )
         usage_labels = ["channel", "branch", "vendor"]
         self.redemptions = Gauge(
             "vip_redemptions", "Value-added uses recorded and not reversed (entitlements)", usage_labels, registry=r

@@ -191,12 +191,25 @@ function renderDeadLetters(letters) {
     [letter.position], [letter.reason, "reason"]]);
 }
 
+function renderDuties(duties) {
+  figure("duties-overdue", duties.overdue);
+  figure("duties-year", duties.year);
+  figure("duties-vips", duties.compliance.vips);
+  figure("duties-compliant", duties.compliance.meeting_every_minimum);
+  const share = (value) => (value === null ? "–" : `${Math.round(value * 100)}%`);
+  const cells = (group) => [[group.key, "th"], [group.due], [group.on_time], [share(group.on_time_share)],
+    [group.overdue]];
+  rows("duties-representatives", duties.by_representative.slice(0, 15), cells);
+  rows("duties-branches", duties.by_branch, cells);
+}
+
 const PANELS = [
   ["tiers", ["tiers"], (o) => o.tiers && renderTiers(o.tiers)],
   ["cooling-off", ["cooling_off"], (o) => o.cooling_off && renderCoolingOff(o.cooling_off)],
   ["unassigned", ["representation", "unassigned"], (o) => renderUnassigned(o.representation, o.unassigned)],
   ["loads", ["representatives"], (o) => o.representatives && renderLoads(o.representatives)],
   ["honorary", ["honorary"], (o) => o.honorary && renderHonorary(o.honorary)],
+  ["duties", ["duties"], (o) => o.duties && renderDuties(o.duties)],
   ["usage", ["usage"], (o) => o.usage && renderUsage(o.usage)],
   ["group", ["group", "group_movements", "group_assessment"],
     (o) => renderGroup(o.group, o.group_movements, o.group_assessment)],

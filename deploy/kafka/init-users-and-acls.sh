@@ -57,9 +57,11 @@ allow vip-tiering Write topic crm.customer-events.dlq
 allow vip-tiering Write topic vip.group-clients.v1.dlq
 allow vip-tiering Write topic vip.group-feedback.v1.dlq
 
-# assignment: tier decisions and agent events in, representatives out.
+# assignment: tier decisions, agent events and customer profiles (the duties' birthdays) in,
+# representatives out.
 allow vip-assignment Read topic vip.tier-decisions.v1
 allow vip-assignment Read topic hr.agent-events
+allow vip-assignment Read topic crm.customer-events
 allow vip-assignment Read group vip-assignment
 allow vip-assignment Write topic vip.representatives.v1
 allow vip-assignment Write topic vip.tier-decisions.v1.dlq

@@ -32,10 +32,10 @@ from services.assignment.domain.facts import Cause, Disqualification
 from services.assignment.domain.reassignment import TierStep, step_for_tier
 from services.assignment.domain.records import StoredAgent, disqualified, with_profile, with_tier
 from services.assignment.repositories import AssignmentUnitOfWork
-from services.assignment.workflows import account_managers, apply_choice, fill, revise, take_departure
+from services.assignment.workflows import account_managers, apply_choice, duties, fill, revise, take_departure
 from shared.db import Publishable
 from shared.events.group import AccountManagerChanged, GroupLevelDecided
-from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted
+from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted, CustomerUpserted
 from shared.events.internal import InternalEvent, TierDecided
 
 
@@ -48,6 +48,9 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
         return []
     customer = with_tier(stored, facts)
     uow.customers.save_customer(customer)
+    await duties.follow_tier(
+        uow, before=stored, now=customer, policies=mapping.policy_issues_of(event), effective_at=event.effective_at
+    )
     step = step_for_tier(is_vip=customer.is_vip, represented=customer.representative is not None)
     if step is TierStep.END:
         return await apply_choice(
@@ -58,6 +61,19 @@ async def on_tier_decided(event: TierDecided, uow: AssignmentUnitOfWork) -> list
         was_vip = stored is not None and stored.is_vip
         why = "still VIP without a representative; tried again" if was_vip else f"became VIP ({facts.tier})"
         return await fill(uow, [customer], cause=cause, why=why)
+    return []
+
+
+async def on_customer_upserted(event: CustomerUpserted, uow: AssignmentUnitOfWork) -> list[Publishable]:
+    """The CRM profile (birthday, branch) for the duties; an older profile than the one kept is stale."""
+    profile = mapping.crm_profile_of(event)
+    await uow.profiles.lock([profile.customer_id])
+    stored = await uow.profiles.get(profile.customer_id)
+    if stored is not None and profile.at < stored.at:
+        uow.mark_stale()
+        return []
+    uow.profiles.save_profile(profile)
+    await duties.follow_profile(uow, profile, before=stored, on=event.occurred_at.astimezone(uow.ruleset.zone).date())
     return []
 
 

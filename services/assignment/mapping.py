@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from services.assignment.domain.account_managers import GroupClient, LevelFacts
 from services.assignment.domain.assignment import Agent, PolicyShare, contribution_of
+from services.assignment.domain.duties import CrmProfile, PolicyIssue
 from services.assignment.domain.facts import (
     Cause,
     Contact,
@@ -21,7 +22,7 @@ from services.assignment.domain.facts import (
 )
 from shared.events.group import AccountManager, AccountManagerChanged, GroupLevelDecided
 from shared.events.ids import derive_event_id
-from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted
+from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentUpserted, CustomerContacted, CustomerUpserted
 from shared.events.internal import PolicyContribution, Representative, RepresentativeChanged, TierDecided
 from shared.events.values import Standard
 
@@ -172,6 +173,19 @@ def representative_changed(
         ),
         reason=reason,
         effective_at=cause.effective_at,
+    )
+
+
+def policy_issues_of(event: TierDecided) -> tuple[PolicyIssue, ...]:
+    """Each policy of the decision with its issue date: a new one of a VIP gives a delivery item."""
+    return tuple(PolicyIssue(policy_no=item.policy_no, issued_on=item.issued_on) for item in event.policies)
+
+
+def crm_profile_of(event: CustomerUpserted) -> CrmProfile:
+    profile = event.customer
+    return CrmProfile(
+        customer_id=profile.customer_id, name=profile.name, birthday=profile.birthday, branch=profile.branch,
+        at=event.occurred_at,
     )
 
 

@@ -1,16 +1,19 @@
 """Operations figures from assignment's own tables (role `ops`): VIPs without a representative per
-serving channel (with the longest wait) and how the load is spread, as `GET /v1/ops/representation`
-and as the business gauges on `/metrics` (`gauges`). Explicit selects, read-only."""
+serving channel (with the longest wait) and how the load is spread, as `GET /v1/ops/representation`;
+the representatives' duties this year (on-time share and overdue items per representative and per
+branch, VIPs meeting every minimum) as `GET /v1/ops/duties`; and the business gauges on `/metrics`
+(`gauges`). Explicit selects, read-only."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.assignment.duty_figures import DutyFigures, duty_figures, items_by_state
 from services.assignment.tables import agents, customers, group_clients
 from shared.api import PROBLEMS, CurrentRuleset, Ops, transactions_of
 from shared.db import Transactions
@@ -106,6 +109,10 @@ def gauges(engine: AsyncEngine, ruleset: Ruleset) -> BusinessRefresh:
         set_labelled(metrics.vips_represented, {load.channel: load.represented for load in loads})
         set_labelled(metrics.representative_load_max, {load.channel: load.max_load for load in loads})
         today = datetime.now(ruleset.zone).date()
+        async with engine.connect() as connection:
+            by_state = await items_by_state(connection)
+        set_labelled(metrics.work_items_open, by_state.get("open", {}))
+        set_labelled(metrics.work_items_overdue, by_state.get("overdue", {}))
         set_labelled(metrics.vips_without_representative, {group.channel: group.customers for group in groups})
         set_labelled(
             metrics.vips_without_representative_oldest_days,
@@ -157,3 +164,16 @@ async def representation(
         ),
         loads=spread,
     )
+
+
+@router.get("/duties")
+async def duties(
+    _: Ops, ruleset: CurrentRuleset, transactions: Annotated[Transactions[Any], Depends(transactions_of)],
+    year: Annotated[int | None, Query(ge=2000, le=2099)] = None,
+) -> DutyFigures:
+    """The representatives' duties in a calendar year (default this one), as of today: per representative
+    and per branch (the representative's), items due so far, done on time, the on-time share, overdue
+    items; and how many VIPs meet every duty's minimum so far."""
+    today = datetime.now(ruleset.zone).date()
+    async with transactions.engine.connect() as connection:
+        return await duty_figures(connection, year=year or today.year, today=today, duties=ruleset.duties)

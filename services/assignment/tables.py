@@ -135,3 +135,74 @@ Index(
     "ix_group_clients_unassigned", group_clients.c.client_id,
     postgresql_where=text("level IS NOT NULL AND manager_id IS NULL"),
 )
+
+# --- the representative's duties (rules.md section 7; domain/duties.py) ---------------------------
+
+PENDING_ITEM = text("state IN ('open', 'overdue')")
+"""Items still to be done: the work list's and the representative move's partial index."""
+
+customer_profiles = Table(
+    "customer_profiles",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("birthday", Date),
+    Column("branch", String(64), nullable=False),
+    Column("profile_at", DateTime(timezone=True), nullable=False, comment="occurred_at of the CRM event applied"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ix_customer_profiles_branch", customer_profiles.c.branch)
+
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("item_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("duty", String(32), nullable=False),
+    Column("occasion", Text, nullable=False, comment='"Mid-Autumn 2027", "policy P1 delivered", "claim CLM-1"'),
+    Column("occasion_key", String(200), nullable=False, comment="unique per customer: generating twice adds nothing"),
+    Column("year", Integer, nullable=False, comment="the due date's year: the compliance year"),
+    Column("opens_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("channels", ARRAY(String(16)), nullable=False),
+    Column("agent_id", String(64), comment="the representative holding it; null: none yet"),
+    Column("state", String(16), nullable=False, server_default="open"),
+    Column("campaign_id", BigInteger),
+    Column("done_on", Date),
+    Column("done_channel", String(16)),
+    Column("done_by_agent", String(64)),
+    Column("done_by_user", String(64)),
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+Index("ux_work_items_occasion", work_items.c.customer_id, work_items.c.occasion_key, unique=True)
+Index(
+    "ix_work_items_work_list", work_items.c.agent_id, work_items.c.due_on, work_items.c.item_id,
+    postgresql_where=PENDING_ITEM,
+)
+Index("ix_work_items_falling_due", work_items.c.due_on, postgresql_where=text("state = 'open'"))
+Index("ix_work_items_year_agent", work_items.c.year, work_items.c.agent_id)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("campaign_id", BigInteger, Identity(always=True), primary_key=True),
+    Column("duty", String(32), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("channel", String(32), comment="scope: VIPs of this serving channel; null with branch null: all"),
+    Column("branch", String(64), comment="scope: VIPs of this branch (the customer's, else the CRM profile's)"),
+    Column("items", Integer, nullable=False, server_default="0"),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+holiday_years = Table(
+    "holiday_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("generated_on", Date, nullable=False, comment="the daily run's date that generated the year ahead"),
+    Column("items", Integer, nullable=False),
+)

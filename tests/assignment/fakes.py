@@ -13,6 +13,7 @@ from typing import cast
 
 from services.assignment.domain.account_managers import GroupClient
 from services.assignment.domain.assignment import POOL_ROLES, Agent
+from services.assignment.domain.duties import CrmProfile, ItemState, NewItem
 from services.assignment.domain.facts import Contact
 from services.assignment.domain.records import Customer, HistoryEntry, StoredAgent
 from services.assignment.repositories import AssignmentUnitOfWork
@@ -124,6 +125,46 @@ class FakeHistory:
         self.entries.append(entry)
 
 
+class FakeProfiles:
+    def __init__(self) -> None:
+        self.stored: dict[str, CrmProfile] = {}
+
+    async def lock(self, customer_ids: Iterable[str]) -> None:
+        """Nothing to wait for in memory."""
+
+    async def get(self, customer_id: str) -> CrmProfile | None:
+        return self.stored.get(customer_id)
+
+    def save_profile(self, profile: CrmProfile) -> None:
+        self.stored[profile.customer_id] = profile
+
+
+class FakeWorkItems:
+    """Items by (customer, occasion key) with their state: `add` keeps an item already stored (a
+    cancelled or pending one takes the new dates and reopens, as the real upsert does)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], tuple[NewItem, ItemState]] = {}
+
+    def touch(self, customer_ids: Iterable[str]) -> None:
+        """The representative follows at the real flush; nothing stored here names one."""
+
+    def add(self, items: Iterable[NewItem]) -> None:
+        for item in items:
+            key = (item.customer_id, item.occasion_key)
+            if key in self.items and self.items[key][1] is ItemState.DONE:
+                continue
+            self.items[key] = (item, ItemState.OPEN)
+
+    def cancel_pending(self, customer_id: str) -> None:
+        for key, (item, state) in self.items.items():
+            if key[0] == customer_id and state in (ItemState.OPEN, ItemState.OVERDUE):
+                self.items[key] = (item, ItemState.CANCELLED)
+
+    def of(self, customer_id: str) -> dict[str, tuple[NewItem, ItemState]]:
+        return {key: value for (customer, key), value in sorted(self.items.items()) if customer == customer_id}
+
+
 class FakeGroupClients:
     def __init__(self, agents: FakeAgents) -> None:
         self.stored: dict[str, GroupClient] = {}
@@ -168,6 +209,8 @@ class FakeUnitOfWork:
         self.agents = FakeAgents()
         self.contacts = FakeContacts()
         self.history = FakeHistory()
+        self.profiles = FakeProfiles()
+        self.work_items = FakeWorkItems()
         self.group_clients = FakeGroupClients(self.agents)
         self.stale_events = 0
         self.published: list[InternalEvent] = []

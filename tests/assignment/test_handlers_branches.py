@@ -25,7 +25,7 @@ async def hire(uow: FakeUnitOfWork, agent_id: str, **profile: object) -> None:
 
 
 async def daily_run(uow: FakeUnitOfWork, as_of: date) -> int:
-    (step,) = DAILY_RUN_STEPS
+    step = next(step for step in DAILY_RUN_STEPS if step.name == "departures_taken_effect")
     run = DailyRun(as_of=as_of, started_at=datetime.combine(as_of, datetime.min.time()), run_by="test")
     done = await step.apply_chunk(uow.typed(), run=run, after="", limit=100)
     return done.changed

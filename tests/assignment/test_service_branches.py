@@ -71,9 +71,9 @@ async def test_a_departure_dated_ahead_acts_with_the_daily_run_of_its_date(
         twice = await vip.daily_run(departs_on)
         gone = await vip.wait_for_agent(leaving)
     assert person["status"] == "active" and person["load"] == 1
-    assert before["steps"] == {"departures_taken_effect": 0}
+    assert before["steps"]["departures_taken_effect"] == 0
     assert still is not None and still["agent_id"] == leaving
-    assert on_the_day["steps"] == {"departures_taken_effect": 1}
+    assert on_the_day["steps"]["departures_taken_effect"] == 1
     assert after["since"] == departs_on.isoformat() and "left the company" in after["reason"]
     assert twice["changed"] == 0
     assert gone["status"] == "departed" and gone["departed_on"] == departs_on.isoformat() and gone["load"] == 0

@@ -8,7 +8,15 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from services.assignment.domain.assignment import Agent, PolicyShare
-from shared.events.inbound import AgentDeparted, AgentDisqualified, AgentProfile, AgentUpserted, CustomerContacted
+from shared.events.inbound import (
+    AgentDeparted,
+    AgentDisqualified,
+    AgentProfile,
+    AgentUpserted,
+    CustomerContacted,
+    CustomerProfile,
+    CustomerUpserted,
+)
 from shared.events.internal import PolicyContribution, TierDecided
 from shared.events.values import AgentRole, Channel, Standard, Tier
 
@@ -131,3 +139,11 @@ def customer_contacted(agent_id: str, customer_id: str, *, contacted_at: datetim
         event_id=uuid.uuid4().hex, occurred_at=contacted_at + timedelta(days=1), event_type="customer_contacted",
         agent_id=agent_id, customer_id=customer_id, contacted_at=contacted_at,
     )
+
+
+def customer_upserted(
+    customer_id: str, *, birthday: date | None, branch: str = "GD-SZ", at: datetime = T0 - timedelta(days=1)
+) -> CustomerUpserted:
+    """The CRM profile of a customer (name, birthday, branch)."""
+    profile = CustomerProfile(customer_id=customer_id, name=f"Name {customer_id}", birthday=birthday, branch=branch)
+    return CustomerUpserted(event_id=uuid.uuid4().hex, occurred_at=at, event_type="customer_upserted", customer=profile)

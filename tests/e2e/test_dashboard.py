@@ -111,6 +111,10 @@ def _load_platform_with_data(platform: Platform) -> None:
     assert approved.status_code == 200, approved.text
     eventually("the unrepresented VIP", lambda: _get_json(f"{platform.url(2)}/v1/ops/representation")
                 ["unassigned"]["total"] == 1)
+    # a company-news campaign already past its due date: one overdue item per VIP for the duties panel
+    news = {"duty": "company_news", "title": "Half-year results", "starts_on": "2026-11-01", "due_on": "2026-11-05"}
+    announced = _call("POST", f"{platform.url(2)}/v1/campaigns", OPS, json=news)
+    assert announced.status_code == 201 and announced.json()["items"] > 0, announced.text
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +167,7 @@ def test_every_service_exports_its_business_gauges_from_its_own_database(platfor
 @pytest.mark.parametrize(
     ("offset", "path"),
     [(0, "/v1/ops/cooling-off"), (1, "/v1/ops/tiers"), (1, "/v1/ops/honorary-waiting"),
-     (2, "/v1/ops/representation"), (3, "/v1/ops/redemptions")],
+     (2, "/v1/ops/representation"), (2, "/v1/ops/duties"), (3, "/v1/ops/redemptions")],
 )
 def test_the_ops_endpoints_need_the_ops_role(platform: Platform, offset: int, path: str) -> None:
     url = platform.url(offset) + path
@@ -281,6 +285,22 @@ def test_vips_without_a_representative_and_representatives_loads(platform: Platf
     assert _figure(page, "loads-max") == str(representation["loads"]["max_load"])
     loads = _get_json(f"{platform.url(2)}/v1/representatives?limit=15")["representatives"]
     assert _chart_total(page, "chart-loads") == sum(person["load"] for person in loads) > 0
+
+
+def test_representatives_duties_overdue_by_representative_and_branch_and_compliance(
+    platform: Platform, browser: Browser
+) -> None:
+    page = browser.page
+    duties = _get_json(f"{platform.url(2)}/v1/ops/duties")
+    assert duties["overdue"] >= 4  # the campaign's item of every VIP, at least
+    eventually("the duties panel", lambda: _figure(page, "duties-overdue") == str(duties["overdue"]))
+    assert _figure(page, "duties-vips") == str(duties["compliance"]["vips"])
+    assert _figure(page, "duties-compliant") == str(duties["compliance"]["meeting_every_minimum"])
+    representatives = {row[0]: row[4] for row in _table(page, "duties-representatives")}
+    assert representatives == {row["key"]: str(row["overdue"]) for row in duties["by_representative"][:15]}
+    branches = {row[0]: row[4] for row in _table(page, "duties-branches")}
+    assert branches == {row["key"]: str(row["overdue"]) for row in duties["by_branch"]}
+    assert sum(int(overdue) for overdue in branches.values()) == duties["overdue"]
 
 
 def test_honorary_applications_waiting_per_step(platform: Platform, browser: Browser) -> None:

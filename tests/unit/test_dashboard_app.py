@@ -82,8 +82,8 @@ async def test_the_overview_names_every_unreachable_source_and_still_answers(cli
     await client.post("/login", data={"token": "t-ops"})
     overview = (await client.get("/api/overview")).json()
     assert set(overview["errors"]) == {
-        "tiers", "honorary", "cooling_off", "representation", "unassigned", "representatives", "usage", "dead_letters",
-        "group", "group_movements", "group_assessment",
+        "tiers", "honorary", "cooling_off", "representation", "unassigned", "representatives", "duties", "usage",
+        "dead_letters", "group", "group_movements", "group_assessment",
     }
     assert "unreachable" in overview["errors"]["tiers"]
     assert overview["tiers"] is None

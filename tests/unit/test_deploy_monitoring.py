@@ -50,7 +50,8 @@ def test_the_exported_names_include_the_business_gauges() -> None:
         "vip_customers_by_tier", "vip_cooling_off_pending_upgrades", "vip_vips_without_representative",
         "vip_vips_without_representative_oldest_days", "vip_redemptions", "vip_redemption_cost",
         "vip_honorary_applications_waiting", "vip_consumer_lag", "vip_outbox_backlog",
-        "vip_events_dead_lettered_total", "vip_http_request_seconds_bucket",
+        "vip_events_dead_lettered_total", "vip_http_request_seconds_bucket", "vip_work_items_open",
+        "vip_work_items_overdue",
     } <= EXPORTED
 
 
@@ -78,6 +79,7 @@ def test_the_alerts_the_issue_asks_for_exist() -> None:
             "VipOutboxBacklog"} <= set(alerts)
     assert "vip_consumer_lag" in alerts["VipConsumerLagGrowing"]["expr"]
     assert "vip_events_dead_lettered_total" in alerts["VipDeadLettersArriving"]["expr"]
+    assert "vip_work_items_overdue" in alerts["VipWorkItemsOverdue"]["expr"]
     assert "vip_vips_without_representative_oldest_days" in alerts["VipWithoutRepresentativeOverADay"]["expr"]
     assert "> 1" in alerts["VipWithoutRepresentativeOverADay"]["expr"]
     assert "vip_outbox_backlog" in alerts["VipOutboxBacklog"]["expr"]

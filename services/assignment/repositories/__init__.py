@@ -7,7 +7,8 @@ per table just before the commit. A repository asked for something not loaded lo
 reads and single events work the same way.
 
 Customers are in `customers`, service persons in `agents` (their pools in `pools`), contacts in
-`contacts`, the history in `history`.
+`contacts`, the history in `history`; the duties' work items in `work_items` (the set-based
+statements in `duty_sets`), the CRM profiles in `profiles`.
 """
 
 from collections.abc import Sequence
@@ -22,6 +23,8 @@ from services.assignment.repositories.contacts import ContactRepository
 from services.assignment.repositories.customers import CustomerRepository
 from services.assignment.repositories.group_clients import GroupClientRepository
 from services.assignment.repositories.history import HistoryRepository
+from services.assignment.repositories.profiles import ProfileRepository
+from services.assignment.repositories.work_items import WorkItemRepository
 from shared.db import UnitOfWork
 from shared.events.values import Channel
 from shared.ruleset import Ruleset
@@ -35,6 +38,8 @@ class AssignmentUnitOfWork(UnitOfWork):
         self.customers = CustomerRepository(connection)
         self.contacts = ContactRepository(connection)
         self.history = HistoryRepository(connection)
+        self.profiles = ProfileRepository(connection)
+        self.work_items = WorkItemRepository(connection)
         self.group_clients = GroupClientRepository(connection)
 
     async def prepare(self, events: Sequence[Any]) -> None:
@@ -57,6 +62,7 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.agents.load(named)
         await self.contacts.load([*touched.customer_ids, *(customer.customer_id for customer in held)])
         await self.agents.load_pools(touched.new_vips_by_pool)
+        await self.profiles.load(touched.customer_ids)
         await self.group_clients.lock(mapping.group_clients_of(events))
 
     async def _pools_gaining(self, profiles: Sequence[Agent]) -> set[Channel]:
@@ -75,4 +81,8 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.customers.flush()
         await self.contacts.flush()
         await self.history.flush()
+        await self.profiles.flush()
+        # after the customers: every pending item of a customer locked here follows their representative
+        self.work_items.touch(customer.customer_id for customer in self.customers.held())
+        await self.work_items.flush()
         await self.group_clients.flush()
