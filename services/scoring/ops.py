@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.scoring.api import Transactions
+from services.scoring.api.dependencies import Transactions
 from services.scoring.tables import customers
 from shared.api import PROBLEMS, CurrentRuleset, Ops
 from shared.events.values import Standard, Tier

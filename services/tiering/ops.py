@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.tiering.api import Transactions
+from services.tiering.api.dependencies import Transactions
 from services.tiering.domain.honorary import CHAIN
 from services.tiering.tables import customers, honorary_applications, tier_decisions
 from shared.api import PROBLEMS, CurrentRuleset, Ops

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.assignment.api import Transactions
+from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.account_managers import GroupClient
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles

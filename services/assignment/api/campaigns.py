@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.assignment.api import Transactions
+from services.assignment.api.dependencies import Transactions
 from services.assignment.workflows import duties
 from services.assignment.workflows.duties import Announced
 from shared.api import PROBLEMS, Ops

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, PlainSerializer
 
-from services.assignment.api import Transactions
+from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.assignment import Basis
 from services.assignment.domain.records import Customer
 from shared.api import PROBLEMS, CallCenterOrOps, Ops, problems

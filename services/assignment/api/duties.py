@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.assignment.api import Transactions
+from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.duties import Completion, DutyCount, ItemState, WorkItem, compliance
 from services.assignment.repositories.work_items import View
 from services.assignment.workflows import duties

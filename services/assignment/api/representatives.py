@@ -6,8 +6,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from services.assignment.api import Transactions
 from services.assignment.api.customers import Assignment
+from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.records import StoredAgent
 from shared.api import PROBLEMS, Ops, problems
 from shared.bounds import Offset, PathId

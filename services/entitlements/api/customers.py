@@ -12,7 +12,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from services.entitlements.api import Transactions, today
 from services.entitlements.api.as_of import (
     AS_OF_PARAMETER,
     CorrectionView,
@@ -23,6 +22,7 @@ from services.entitlements.api.as_of import (
     day_of,
     json_of,
 )
+from services.entitlements.api.dependencies import Transactions, today
 from services.entitlements.domain.customers import Customer
 from services.entitlements.domain.entitlements import Entitlement
 from services.entitlements.repositories.lookup import CustomerLookup

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.entitlements.api import Transactions
+from services.entitlements.api.dependencies import Transactions
 from services.entitlements.api.vendors import STRICT, Decision, HqCustomerService, Reader
 from services.entitlements.domain.catalog import Service
 from services.entitlements.domain.vendors import FeaturedService

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.entitlements.api import Transactions
+from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_records import RecordKind, is_overdue
 from services.entitlements.workflows import group_records
 from shared.api import PROBLEMS

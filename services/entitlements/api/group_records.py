@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.entitlements.api import Transactions
+from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_records import NewRecord, RecordKind, survey_average
 from services.entitlements.workflows import group_records
 from shared.api import PROBLEMS

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from services.entitlements.api import Transactions
+from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_reports import Assessment, Summary
 from services.entitlements.workflows import group_reports
 from shared.api import PROBLEMS

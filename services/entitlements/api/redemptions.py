@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.entitlements.api import Transactions, today
+from services.entitlements.api.dependencies import Transactions, today
 from services.entitlements.workflows import redemptions
 from services.entitlements.workflows.customers import known_customer
 from shared.api import PROBLEMS, CallCenter

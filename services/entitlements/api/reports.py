@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.entitlements.api import Transactions
+from services.entitlements.api.dependencies import Transactions
 from services.entitlements.repositories.redemptions import CostRow, ReversalRow
 from shared.api import PROBLEMS, Ops
 from shared.bounds import Day

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.entitlements.api import Transactions
+from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.vendors import Contract
 from services.entitlements.workflows import vendors
 from shared.api import PROBLEMS, problems

@@ -1,18 +1,11 @@
-"""Scoring's HTTP API: the dependency every router uses, and every router of the service.
+"""Scoring's HTTP API: one router per feature (`api/<feature>.py`), the daily run
+(`api/daily_runs.py`), and the dependency they share (`api/dependencies.py`)."""
 
-The feature routers are imported after `Transactions`, which they depend on.
-"""
+from fastapi import APIRouter
 
-from typing import Annotated
+from services.scoring.api import customers, daily_runs
 
-from fastapi import APIRouter, Depends
-
-from services.scoring.repositories import ScoringUnitOfWork
-from shared.api import transactions_of
-from shared.db import Transactions as TransactionsOf
-
-Transactions = Annotated[TransactionsOf[ScoringUnitOfWork], Depends(transactions_of)]
-
-from services.scoring.api import customers, daily_runs  # noqa: E402
-
-ROUTERS: tuple[APIRouter, ...] = (customers.router, daily_runs.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    customers.router,
+    daily_runs.router,
+)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
-from services.scoring.api import Transactions
+from services.scoring.api.dependencies import Transactions
 from services.scoring.domain.customers import CustomerScore
 from services.scoring.mapping import policy_score_document
 from services.scoring.repositories.customers import StoredCustomer

@@ -1,33 +1,13 @@
-"""Tiering's HTTP API: one router per feature, and the daily run through the shared driver.
+"""Tiering's HTTP API: one router per feature (`api/<feature>.py`), the daily run
+(`api/daily_runs.py`), and the dependency they share (`api/dependencies.py`)."""
 
-`Transactions` is defined before the feature modules are imported: they depend on it.
-"""
+from fastapi import APIRouter
 
-from typing import Annotated
+from services.tiering.api import customers, daily_runs, group, honorary
 
-from fastapi import Depends
-
-from services.tiering.repositories import TieringUnitOfWork
-from shared.api import daily_run_router, transactions_of
-from shared.db import Transactions as TransactionsOf
-
-Transactions = Annotated[TransactionsOf[TieringUnitOfWork], Depends(transactions_of)]
-
-from services.tiering.api import customers, group, honorary  # noqa: E402
-from services.tiering.workflows import DAILY_RUN_STEPS  # noqa: E402
-
-ROUTERS = (
+ROUTERS: tuple[APIRouter, ...] = (
     customers.router,
     honorary.router,
     group.router,
-    daily_run_router(
-        steps=DAILY_RUN_STEPS,
-        description=(
-            "Makes every time-driven tier change due on or before `as_of` (honorary expiry; on a quarter end, the "
-            "evaluation of every group client); safe to run twice. "
-            "An honorary tier lapses in the customer's state (a decision with trigger `daily_run`) and its grant "
-            "is closed as `expired` in the application's audit trail. Due customers and grants are found "
-            "through an index, never by scanning every customer."
-        ),
-    ),
+    daily_runs.router,
 )

@@ -5,7 +5,7 @@ from datetime import date
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from services.tiering.api import Transactions
+from services.tiering.api.dependencies import Transactions
 from services.tiering.domain.tiers import TierDecision
 from shared.api import PROBLEMS, CallCenterOrOps
 from shared.bounds import PathId

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.tiering.api import Transactions
+from services.tiering.api.dependencies import Transactions
 from services.tiering.api.honorary import AnyUser, ApplicationListing, ApplicationView, now, today
 from services.tiering.domain.group import Evaluation
 from services.tiering.domain.group_state import GroupClientState

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.tiering.api import Transactions
+from services.tiering.api.dependencies import Transactions
 from services.tiering.domain.honorary import APPROVER_ROLES, REVOKER_ROLE, Application, State, Step, Verdict
 from services.tiering.workflows.honorary import decide_step, file_application, revoke_grant
 from shared.api import PROBLEMS, problems

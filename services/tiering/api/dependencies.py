@@ -1,0 +1,12 @@
+"""What tiering's routers depend on: its transactions."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from services.tiering.repositories import TieringUnitOfWork
+from shared.api import transactions_of
+from shared.db import Transactions as TransactionsOf
+
+Transactions = Annotated[TransactionsOf[TieringUnitOfWork], Depends(transactions_of)]
+"""The dependency every router takes: `async with transactions.begin() as uow` (or `.read()`)."""
