@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.assignment.duty_figures import DutyFigures, duty_figures, items_by_state
+from services.assignment.repositories.duty_figures import DutyFigures, duty_figures, items_by_state
 from services.assignment.tables import agents, customers, group_clients
 from shared.api import PROBLEMS, CurrentRuleset, Ops, transactions_of
 from shared.db import Transactions
