@@ -13,7 +13,7 @@ put back into cooling-off a policy that a daily run (or a later event) already c
 import logging
 
 from services.scoring.domain.customers import scoring_date
-from services.scoring.domain.policies import affected_customers, is_stale
+from services.scoring.domain.policies import affected_customers, is_reconciliation, is_stale
 from services.scoring.mapping import cause_of, change_of
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.workflows import rescore
@@ -46,6 +46,8 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
     await uow.customers.lock(affected)
     await uow.policies.load_held_by(affected)
     uow.policies.save_policy(policy, event_type=change.event_type)
+    if is_reconciliation(change):
+        uow.policies.record_reconciliation(change, previous_version=stored.version if stored else None)
     day = scoring_date(change.occurred_at.astimezone(uow.ruleset.zone).date(), await uow.daily_runs.latest())
     cause = cause_of(change)
     return [await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id in affected]

@@ -13,6 +13,6 @@ from shared.db import Transactions as TransactionsOf
 
 Transactions = Annotated[TransactionsOf[ScoringUnitOfWork], Depends(transactions_of)]
 
-from services.scoring.api import customers, daily_runs  # noqa: E402
+from services.scoring.api import customers, daily_runs, exports  # noqa: E402
 
-ROUTERS: tuple[APIRouter, ...] = (customers.router, daily_runs.router)
+ROUTERS: tuple[APIRouter, ...] = (customers.router, daily_runs.router, exports.router)

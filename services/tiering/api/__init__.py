@@ -13,12 +13,13 @@ from shared.db import Transactions as TransactionsOf
 
 Transactions = Annotated[TransactionsOf[TieringUnitOfWork], Depends(transactions_of)]
 
-from services.tiering.api import customers, honorary  # noqa: E402
+from services.tiering.api import customers, exports, honorary  # noqa: E402
 from services.tiering.workflows import DAILY_RUN_STEPS  # noqa: E402
 
 ROUTERS = (
     customers.router,
     honorary.router,
+    exports.router,
     daily_run_router(
         steps=DAILY_RUN_STEPS,
         description=(
