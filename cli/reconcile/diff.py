@@ -100,7 +100,7 @@ def judge(
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         return Difference(
-            "malformed", policy_no, snapshot.line if snapshot else None, detail=f"{where}: {first['msg']}"
+            "malformed", policy_no, snapshot.number if snapshot else None, detail=f"{where}: {first['msg']}"
         )
     ours = _state(platform) if platform is not None else None
     if theirs is not None and ours is not None and theirs == ours:
@@ -123,7 +123,7 @@ def judge(
     return Difference(
         kind,
         policy_no,
-        snapshot.line if snapshot is not None else None,
+        snapshot.number if snapshot is not None else None,
         snapshot=theirs,
         platform=ours,
         fields=fields if ours is not None and theirs is not None else (),
