@@ -32,9 +32,8 @@ def contract_prices(contracts: list[dict[str, object]]) -> dict[str, Decimal]:
     for contract in contracts:
         if contract.get("state") == "approved":
             costs[str(contract["service_code"])].append(Decimal(str(contract["unit_cost"])))
-    return {
-        code: (sum(values, Decimal(0)) / Decimal(len(values))).quantize(Decimal("0.01")) for code, values in costs.items()
-    }
+    cent = Decimal("0.01")
+    return {code: (sum(values, Decimal(0)) / Decimal(len(values))).quantize(cent) for code, values in costs.items()}
 
 
 def _label(tier: str | None) -> str:
