@@ -59,16 +59,16 @@ def render(simulation: engine.Simulation) -> list[str]:
         f"legacy customers affected: {simulation.legacy_moves} of {simulation.legacy_customers} on the legacy standard",
         "",
         "yearly value-added quota (uses per year)",
-        f"{'service':<26}{'now':>10}{'candidate':>11}{'change':>9}{'unit cost':>11}{'cost change':>14}",
+        f"{'service':<26}{'now':>10}{'candidate':>11}{'change':>9}{'unit cost':>13}{'cost change':>14}",
     ]
     for quota in simulation.quotas:
         cost = "no contract" if quota.unit_cost is None else f"{quota.unit_cost:.2f}"
         change = "-" if quota.cost_change is None else f"{quota.cost_change:+.2f}"
-        lines.append(f"{quota.code:<26}{quota.now:>10}{quota.candidate:>11}{quota.change:>+9}{cost:>11}{change:>14}")
+        lines.append(f"{quota.code:<26}{quota.now:>10}{quota.candidate:>11}{quota.change:>+9}{cost:>13}{change:>14}")
     lines.append(
         f"{'total':<26}{sum(q.now for q in simulation.quotas):>10}"
         f"{sum(q.candidate for q in simulation.quotas):>11}{simulation.quota_change:>+9}"
-        f"{'':>11}{simulation.cost_change:>+14.2f}"
+        f"{'':>13}{simulation.cost_change:>+14.2f}"
     )
     return lines
 
@@ -112,7 +112,7 @@ def simulate(
         db = engine.connect()
         engine.load_book(db, policies=policies, tiers=tiers)
         engine.load_catalogs(db, live=live, candidate=candidate, prices=contract_prices(contracts))
-        engine.compute(db, candidate=candidate, as_of=as_of)
+        engine.compute(db, candidate=candidate, live=live, as_of=as_of)
         if output is not None:
             engine.write_results(db, path=output)
         return engine.summarise(db, candidate=candidate, as_of=as_of)

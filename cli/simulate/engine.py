@@ -65,6 +65,9 @@ class Simulation:
     matrix: Mapping[tuple[str | None, str | None], int]
     """(tier now, tier under the candidate) -> customers; pairs with no customer are left out."""
     moves: int
+    moved_by_candidate: int
+    """Customers whose tier under the candidate differs from their tier under the live rules on the
+    same date: the candidate's own effect."""
     upgrades: int
     downgrades: int
     legacy_customers: int
@@ -116,8 +119,27 @@ def load_catalogs(
         db.executemany("INSERT INTO prices VALUES (?, ?)", list(prices.items()))
 
 
-def compute(db: duckdb.DuckDBPyConnection, *, candidate: Ruleset, as_of: date) -> None:
-    """`results`: one row per customer known to scoring or tiering, under the candidate ruleset."""
+def compute(db: duckdb.DuckDBPyConnection, *, candidate: Ruleset, live: Ruleset, as_of: date) -> None:
+    """`results`: one row per customer known to scoring or tiering, under the candidate ruleset, with
+    `tier_live`, the same judgement under the live ruleset on the same date: the difference between
+    the two is the candidate's own effect, apart from what merely fell due since the last decision
+    (cooling-off ended, an honorary expiry) and a daily run would change anyway."""
+    _judge(db, ruleset=live, as_of=as_of, into="judged_live")
+    _judge(db, ruleset=candidate, as_of=as_of, into="judged_candidate")
+    db.execute(
+        f"""CREATE TABLE results AS
+            SELECT c.customer_id, c.tier_now, c.tier AS tier_candidate, l.tier AS tier_live,
+                   c.tier_now IS DISTINCT FROM c.tier AS moves,
+                   l.tier IS DISTINCT FROM c.tier AS moved_by_candidate,
+                   sign({tier_rank("c.tier")} - {tier_rank("c.tier_now")}) AS direction,
+                   c.standard, c.legacy, c.computed_tier, c.honorary_tier, c.points, c.standard_premium
+            FROM judged_candidate c JOIN judged_live l USING (customer_id)"""
+    )
+
+
+def _judge(db: duckdb.DuckDBPyConnection, *, ruleset: Ruleset, as_of: date, into: str) -> None:
+    """`into`: each customer's tier under `ruleset` on `as_of`, beside tiering's tier now."""
+    candidate = ruleset
     legacy_always = as_of < candidate.cutover_date
     standard = (
         f"(CASE WHEN {str(legacy_always).upper()} OR coalesce(t.keeps_legacy, FALSE) THEN 'legacy' ELSE '2015' END)"
@@ -132,13 +154,13 @@ def compute(db: duckdb.DuckDBPyConnection, *, candidate: Ruleset, as_of: date) -
         f"'{as_of.isoformat()}' THEN t.honorary_tier END)"
     )
     db.execute(
-        f"""CREATE TABLE holders AS
+        f"""CREATE OR REPLACE TEMP TABLE holders AS
             SELECT holder_id, sum({points_cents(candidate, as_of=as_of)}) AS points,
                    sum({standard_premium_cents(candidate, as_of=as_of)}) AS standard_premium
             FROM policies GROUP BY holder_id"""
     )
     db.execute(
-        f"""CREATE TABLE results AS
+        f"""CREATE TABLE {into} AS
             WITH judged AS (
                 SELECT coalesce(t.customer_id, h.holder_id) AS customer_id, t.tier AS tier_now,
                        {standard} AS standard, {figure} AS figure, {computed} AS computed_tier,
@@ -149,9 +171,7 @@ def compute(db: duckdb.DuckDBPyConnection, *, candidate: Ruleset, as_of: date) -
                 SELECT *, CASE WHEN {tier_rank("honorary_tier")} > {tier_rank("computed_tier")}
                                THEN honorary_tier ELSE computed_tier END AS tier_candidate
                 FROM judged)
-            SELECT customer_id, tier_now, tier_candidate, tier_now IS DISTINCT FROM tier_candidate AS moves,
-                   sign({tier_rank("tier_candidate")} - {tier_rank("tier_now")}) AS direction,
-                   standard, legacy, computed_tier, honorary_tier,
+            SELECT customer_id, tier_now, tier_candidate AS tier, standard, legacy, computed_tier, honorary_tier,
                    CAST(points * 0.01 AS DECIMAL(18,2)) AS points,
                    CAST(standard_premium * 0.01 AS DECIMAL(18,2)) AS standard_premium
             FROM decided"""
@@ -167,7 +187,8 @@ def summarise(db: duckdb.DuckDBPyConnection, *, candidate: Ruleset, as_of: date)
     }
     totals = db.execute(
         """SELECT count(*), count(*) FILTER (moves), count(*) FILTER (direction > 0),
-                  count(*) FILTER (direction < 0), count(*) FILTER (legacy), count(*) FILTER (legacy AND moves)
+                  count(*) FILTER (direction < 0), count(*) FILTER (legacy), count(*) FILTER (legacy AND moves),
+                  count(*) FILTER (moved_by_candidate)
            FROM results"""
     ).fetchone()
     assert totals is not None
@@ -193,6 +214,7 @@ def summarise(db: duckdb.DuckDBPyConnection, *, candidate: Ruleset, as_of: date)
         policies=policies,
         matrix=matrix,
         moves=totals[1],
+        moved_by_candidate=totals[6],
         upgrades=totals[2],
         downgrades=totals[3],
         legacy_customers=totals[4],
@@ -209,7 +231,7 @@ def write_results(db: duckdb.DuckDBPyConnection, *, path: Path) -> None:
     fmt = "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
     header = ", HEADER" if fmt == "csv" else ""
     db.execute(
-        f"""COPY (SELECT customer_id, tier_now, tier_candidate, moves, standard, legacy, points, standard_premium,
-                         computed_tier, honorary_tier FROM results ORDER BY customer_id)
+        f"""COPY (SELECT customer_id, tier_now, tier_candidate, moves, tier_live, moved_by_candidate, standard, legacy,
+                         points, standard_premium, computed_tier, honorary_tier FROM results ORDER BY customer_id)
             TO '{str(path).replace("'", "''")}' (FORMAT {fmt}{header})"""
     )

@@ -51,7 +51,7 @@ def simulate(tmp_path: Path, *, candidate: Ruleset, prices: dict[str, Decimal]) 
     db = engine.connect()
     engine.load_book(db, policies=policies, tiers=tiers)
     engine.load_catalogs(db, live=LIVE, candidate=candidate, prices=prices)
-    engine.compute(db, candidate=candidate, as_of=AS_OF)
+    engine.compute(db, candidate=candidate, live=LIVE, as_of=AS_OF)
     engine.write_results(db, path=tmp_path / "out.csv")
     return engine.summarise(db, candidate=candidate, as_of=AS_OF)
 
@@ -76,13 +76,13 @@ def test_a_lower_gold_moves_the_customer_below_it_and_costs_the_gold_quota(tmp_p
     result = simulate(tmp_path, candidate=candidate, prices={priced: Decimal("150.00")})
 
     assert result.matrix[(None, "gold")] == 1
-    assert (result.moves, result.upgrades, result.downgrades) == (1, 1, 0)
+    assert (result.moves, result.upgrades, result.downgrades, result.moved_by_candidate) == (1, 1, 0, 1)
     assert (result.legacy_customers, result.legacy_moves) == (1, 0)
     assert result.quota_change == sum(gold_quota.values())
     assert result.cost_change == Decimal("150.00") * gold_quota[priced]
     rows = (tmp_path / "out.csv").read_text().splitlines()
     assert rows[0].startswith("customer_id,tier_now,tier_candidate,moves")
-    assert rows[3].startswith("C3,,gold,true")
+    assert rows[3].startswith("C3,,gold,true,,true")
     assert "no tier" not in "\n".join(render(result))
 
 
