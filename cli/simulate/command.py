@@ -56,6 +56,8 @@ def render(simulation: engine.Simulation) -> list[str]:
     lines += [
         "",
         f"customers who would move: {simulation.moves} ({simulation.upgrades} up, {simulation.downgrades} down)",
+        f"  of which the candidate's own effect: {simulation.moved_by_candidate} "
+        "(the rest falls due under the live rules too: cooling-off ended, honorary expired)",
         f"legacy customers affected: {simulation.legacy_moves} of {simulation.legacy_customers} on the legacy standard",
         "",
         "yearly value-added quota (uses per year)",

@@ -78,7 +78,7 @@ def test_a_candidate_with_lower_thresholds_moves_a_customer_up_and_changes_nothi
     # C000984: 41,000 points, Gold -> Platinum by the candidate; C000983's policy left cooling-off since
     # the last daily run, so they move under the live rules too (none -> Platinum)
     assert "customers who would move: 2 (2 up, 0 down)" in output, output
-    assert "of which the candidate's own effect: 1 " in output
+    assert "of which the candidate's own effect: 1 " in output, output
     rows = {row["customer_id"]: row for row in csv.DictReader((tmp_path / "out.csv").open())}
     assert (rows["C000984"]["tier_now"], rows["C000984"]["tier_candidate"]) == ("gold", "platinum")
     assert (rows["C000981"]["tier_now"], rows["C000981"]["tier_candidate"]) == ("gold", "gold")
