@@ -103,17 +103,34 @@ def _rows(response: httpx.Response, *, url: str, progress: Progress, label: str)
 
 
 def download_export(client: httpx.Client, url: str, *, token: str, into: Path, progress: Progress, label: str) -> int:
-    """Write the export's rows to `into` (NDJSON without the header); the number of rows."""
-    rows = 0
-    with export_lines(client, url, token=token, progress=progress, label=label) as lines, into.open("wb") as out:
-        batch: list[bytes] = []
-        for line in lines:
-            batch.append(line)
-            if len(batch) >= 10_000:
-                out.write(b"\n".join(batch) + b"\n")
-                rows += len(batch)
-                batch = []
-        if batch:
-            out.write(b"\n".join(batch) + b"\n")
-            rows += len(batch)
-    return rows
+    """Write the export's rows to `into` (NDJSON without the header) as the bytes arrive, counting the
+    lines as they pass (never splitting them); the number of rows."""
+    try:
+        with client.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise click.ClickException(f"{url} answered HTTP {response.status_code}: {response.text[:300]}")
+            return _write(response, url=url, into=into, progress=progress, label=label)
+    except httpx.HTTPError as error:
+        raise click.ClickException(f"{url} failed: {error!r}; is `vip up` running?") from error
+
+
+def _write(response: httpx.Response, *, url: str, into: Path, progress: Progress, label: str) -> int:
+    task: TaskID | None = None
+    expected, seen, head = -1, 0, b""
+    with into.open("wb") as out:
+        for received in response.iter_bytes(CHUNK_BYTES):
+            data = received
+            if task is None:
+                head += received
+                if b"\n" not in head:
+                    continue
+                header, _, data = head.partition(b"\n")
+                expected = int(orjson.loads(header)["rows"])
+                task = progress.add_task(label, total=expected)
+            out.write(data)
+            seen += data.count(b"\n")
+            progress.update(task, completed=seen)
+    if seen != expected:
+        raise click.ClickException(f"{url} ended after {seen} of {expected} rows: the export was cut short")
+    return seen

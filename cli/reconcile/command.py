@@ -83,7 +83,7 @@ def run(
     writer = csv.writer(report)
     writer.writerow(REPORT_COLUMNS)
     now = dt.datetime.now(dt.UTC)
-    url = f"{base_url('scoring', http_port_base=http_port_base)}/v1/ops/exports/policies"
+    url = f"{base_url('scoring', http_port_base=http_port_base)}/v1/ops/exports/policies?sorted=true"
     with (
         TemporaryDirectory(prefix="vip-reconcile-") as scratch,
         httpx.Client(timeout=EXPORT_TIMEOUT) as client,

@@ -1,7 +1,7 @@
 """`GET /v1/ops/exports/tiers` (role `ops`): every customer's current tier and what decides the next
 one, for `vip simulate`, which reads the book through tiering's interface, never its database.
 
-One line per customer, ordered by customer id in byte order, after the header line of
+One line per customer, in no particular order, after the header line of
 `shared.exports`: `customer_id`, `tier` (effective, of the last decision), `standard`,
 `honorary_tier` and `honorary_expires_on` (the tier lapses on that day), `keeps_legacy` (held legacy
 VIP status at cutover and has not fallen below legacy Gold since: judged on the legacy standard),
@@ -25,7 +25,7 @@ _ROWS = text(
            'honorary_tier', honorary_tier, 'honorary_expires_on', honorary_expires_on,
            'keeps_legacy', (legacy_vip_before_cutover OR legacy_on_roster) AND NOT legacy_fell_below,
            'points', score->>'points', 'standard_premium', score->>'standard_premium')::text
-       FROM customers ORDER BY customer_id COLLATE "C\""""
+       FROM customers"""
 )
 
 
