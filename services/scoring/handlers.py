@@ -1,9 +1,10 @@
 """Scoring's handlers: a policy changed, so its holders' points are recomputed from full state.
 
-Every policy event carries the policy's whole state after the change, so one handler serves all 22
+Every policy event carries the policy's whole state after the change, so one handler serves all 23
 event types; the event type is kept as the trigger for explanations and reports. Payouts (annuity,
 survival benefit, dividend) therefore never add points: only the state they carry is scored, and the
-formula has no payout term.
+formula has no payout term. A `policy_reconciled` (from `vip reconcile --publish`) also corrects the
+state held at its own version (`domain.policies.is_stale`) and is recorded as a reconciliation.
 
 The business date a customer is scored at never goes backwards: it is the later of the event's local
 date, the customer's last scoring date and the last daily run. A late-arriving event can thus never
