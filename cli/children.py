@@ -98,18 +98,17 @@ def dashboard_spec(
 ) -> ChildSpec:
     """The operations dashboard: it reads the services over HTTP (this run's ports) and the broker."""
     env = dict(base_env)
-    env.update(
-        {
-            "VIP_HTTP_PORT": str(dashboard_port(base=options.http_port_base)),
-            "VIP_API_TOKENS": tokens.api_tokens,
-            "VIP_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-            "PYTHONUNBUFFERED": "1",
-            **{s.url_env_var: f"http://127.0.0.1:{s.port(base=options.http_port_base)}" for s in SERVICES},
-        }
-    )
+    env.update({
+        "VIP_HTTP_PORT": str(dashboard_port(base=options.http_port_base)),
+        "VIP_API_TOKENS": tokens.api_tokens,
+        "VIP_KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "PYTHONUNBUFFERED": "1",
+        **{s.url_env_var: f"http://127.0.0.1:{s.port(base=options.http_port_base)}" for s in SERVICES},
+    })
     return ChildSpec(
         name=DASHBOARD_NAME,
         argv=(sys.executable, "-m", DASHBOARD_MODULE),
         env=env,
         log_path=logs_dir(options.data_dir) / f"{DASHBOARD_NAME}.log",
     )
+

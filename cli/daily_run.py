@@ -82,7 +82,9 @@ def refusal_message(*, name: str, url: str, response: httpx.Response, as_of: dt.
     message = f"{name} refused the daily run for {as_of.isoformat()}: {detail} (HTTP {response.status_code}"
     message += f", {reason})" if isinstance(reason, str) and reason else ")"
     if reason == DATE_AHEAD_REASON:
-        message += "\nA test environment may allow such dates: start `vip up` with VIP_ALLOW_FUTURE_DAILY_RUN=true."
+        message += (
+            "\nA test environment may allow such dates: start `vip up` with VIP_ALLOW_FUTURE_DAILY_RUN=true."
+        )
     return message
 
 

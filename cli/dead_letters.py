@@ -38,16 +38,10 @@ class Letter:
     @classmethod
     def of(cls, service: str, body: Mapping[str, Any]) -> "Letter":
         return cls(
-            service=service,
-            id=int(body["id"]),
-            stage=str(body["stage"]),
-            source_topic=str(body["source_topic"]),
-            source_partition=int(body["source_partition"]),
-            source_offset=int(body["source_offset"]),
-            reason=str(body["reason"]),
-            failed_at=datetime.fromisoformat(str(body["failed_at"])),
-            size=int(body["size"]),
-            replays=int(body["replays"]),
+            service=service, id=int(body["id"]), stage=str(body["stage"]), source_topic=str(body["source_topic"]),
+            source_partition=int(body["source_partition"]), source_offset=int(body["source_offset"]),
+            reason=str(body["reason"]), failed_at=datetime.fromisoformat(str(body["failed_at"])),
+            size=int(body["size"]), replays=int(body["replays"]),
         )
 
     @property
@@ -101,11 +95,7 @@ class DeadLetterApi:
         return response.json()
 
     def newest(
-        self,
-        service: str,
-        *,
-        source_topic: str | None = None,
-        since: datetime | None = None,
+        self, service: str, *, source_topic: str | None = None, since: datetime | None = None,
         limit: int | None = None,
     ) -> Iterator[Letter]:
         """The service's letters newest first (by id: the order they were parked in), down to `since`."""
@@ -155,7 +145,5 @@ def select_for_replay(letters: Iterable[Letter], *, limit: int | None) -> tuple[
 def letter_line(letter: Letter, *, reason_width: int = 120) -> str:
     reason = letter.reason if len(letter.reason) <= reason_width else letter.reason[: reason_width - 1] + "…"
     replays = f" replays={letter.replays}" if letter.replays else ""
-    return (
-        f"{letter.failed_at.isoformat(timespec='seconds')}  {letter.service:<12} #{letter.id:<6} "
-        f"{letter.position}  {letter.stage} {letter.size} B{replays}  {reason}"
-    )
+    return (f"{letter.failed_at.isoformat(timespec='seconds')}  {letter.service:<12} #{letter.id:<6} "
+            f"{letter.position}  {letter.stage} {letter.size} B{replays}  {reason}")

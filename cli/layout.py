@@ -54,8 +54,6 @@ DASHBOARD_PORT_OFFSET = 4
 
 def dashboard_port(*, base: int) -> int:
     return base + DASHBOARD_PORT_OFFSET
-
-
 DATABASES: tuple[str, ...] = tuple(service.database for service in SERVICES)
 
 

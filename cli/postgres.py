@@ -237,3 +237,4 @@ def _forget_dead_handles(data_dir: Path) -> None:
 def postgres_from_env(environ: Mapping[str, str]) -> ExternalPostgres | None:
     url = environ.get(POSTGRES_URL_VAR)
     return ExternalPostgres(url) if url else None
+

@@ -124,3 +124,5 @@ async def create_topics(bootstrap_servers: str) -> None:
         await ensure_topics(bootstrap_servers=bootstrap_servers, topics=all_topics(), partitions=8)
     except KafkaError as exc:
         raise StartupError(f"cannot create topics on {bootstrap_servers}: {exc!r}") from exc
+
+

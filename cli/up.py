@@ -146,9 +146,9 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
             tokens=tokens,
             base_env=environ,
         )
-        specs.append(
-            dashboard_spec(options=options, bootstrap_servers=bootstrap_servers, tokens=tokens, base_env=environ)
-        )
+        specs.append(dashboard_spec(
+            options=options, bootstrap_servers=bootstrap_servers, tokens=tokens, base_env=environ
+        ))
         running.supervisor = Supervisor(specs, report=report, on_spawn=registry.record)
         await running.supervisor.start()
         report("waiting for the services to be ready ...")
@@ -156,15 +156,8 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         if not await _unless_shutdown(ready, shutdown):
             return 130
         kind = "embedded Tansu, memory only" if running.broker else "external"
-        report(
-            banner(
-                options=options,
-                postgres=postgres,
-                broker=f"{bootstrap_servers} ({kind})",
-                tokens=tokens,
-                warnings=[warning] if warning else [],
-            )
-        )
+        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens,
+                      warnings=[warning] if warning else []))
         await shutdown.requested.wait()
         return 0
     except (StartupError, LaunchError, TokenFormatError) as exc:

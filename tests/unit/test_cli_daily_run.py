@@ -21,12 +21,9 @@ from cli.startup import StartupError, banner, future_daily_run_warning
 
 Handler = Callable[[httpx.Request], httpx.Response]
 AHEAD = {
-    "type": "about:blank",
-    "title": "invalid request",
-    "status": 422,
-    "reason": "daily_run_date_ahead",
+    "type": "about:blank", "title": "invalid request", "status": 422, "reason": "daily_run_date_ahead",
     "detail": "as_of 2099-01-01 is too far ahead: the latest allowed date is 2026-10-09 "
-    "(today or tomorrow in the insurer's time zone)",
+              "(today or tomorrow in the insurer's time zone)",
 }
 
 
@@ -47,13 +44,8 @@ def services(monkeypatch: pytest.MonkeyPatch) -> _Services:
     fake = _Services()
     real_client = httpx.Client
     monkeypatch.setattr(httpx, "Client", lambda **kw: real_client(transport=httpx.MockTransport(fake), **kw))
-    for name in (
-        "VIP_SCORING_URL",
-        "VIP_TIERING_URL",
-        "VIP_ASSIGNMENT_URL",
-        "VIP_ENTITLEMENTS_URL",
-        "VIP_RULESET_PATH",
-    ):
+    for name in ("VIP_SCORING_URL", "VIP_TIERING_URL", "VIP_ASSIGNMENT_URL", "VIP_ENTITLEMENTS_URL",
+                 "VIP_RULESET_PATH"):
         monkeypatch.delenv(name, raising=False)
     return fake
 
@@ -61,12 +53,8 @@ def services(monkeypatch: pytest.MonkeyPatch) -> _Services:
 def _ok(request: httpx.Request) -> httpx.Response:
     as_of = json.loads(request.content)["as_of"]
     port = request.url.port
-    steps = {
-        8001: {"cooling_off_ends": 3},
-        8002: {"tiers": 2, "honorary_expiries": 1},
-        8003: {"departures_taken_effect": 1},
-        8004: {"periods_rolled_over": 0},
-    }[port or 0]
+    steps = {8001: {"cooling_off_ends": 3}, 8002: {"tiers": 2, "honorary_expiries": 1},
+             8003: {"departures_taken_effect": 1}, 8004: {"periods_rolled_over": 0}}[port or 0]
     return httpx.Response(200, json={"as_of": as_of, "changed": sum(steps.values()), "steps": steps})
 
 
@@ -147,13 +135,9 @@ def test_a_value_the_services_could_not_read_stops_vip_up() -> None:
 
 def test_the_services_get_the_setting_from_vip_ups_environment() -> None:
     env = child_env(
-        base_env={"VIP_ALLOW_FUTURE_DAILY_RUN": "true"},
-        service=SERVICES_BY_NAME["scoring"],
-        database_url="postgresql+asyncpg://u@/vip_scoring",
-        bootstrap_servers="b:1",
-        kafka_idempotence=None,
-        http_port=8001,
-        api_tokens="t=ops",
+        base_env={"VIP_ALLOW_FUTURE_DAILY_RUN": "true"}, service=SERVICES_BY_NAME["scoring"],
+        database_url="postgresql+asyncpg://u@/vip_scoring", bootstrap_servers="b:1", kafka_idempotence=None,
+        http_port=8001, api_tokens="t=ops",
     )
     assert env["VIP_ALLOW_FUTURE_DAILY_RUN"] == "true"
 
@@ -178,11 +162,6 @@ def test_the_banner_repeats_the_warning(tmp_path: Path) -> None:
     class _Postgres:
         description = "test PostgreSQL"
 
-    text = banner(
-        options=UpOptions(data_dir=tmp_path),
-        postgres=_Postgres(),
-        broker="b",  # type: ignore[arg-type]
-        tokens=TokenSet(api_tokens="t=ops", dev_token=None, source="env"),
-        warnings=["WARNING: x"],
-    )
+    text = banner(options=UpOptions(data_dir=tmp_path), postgres=_Postgres(), broker="b",  # type: ignore[arg-type]
+                  tokens=TokenSet(api_tokens="t=ops", dev_token=None, source="env"), warnings=["WARNING: x"])
     assert "WARNING: x" in text.splitlines()

@@ -18,27 +18,12 @@ T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 PORTS = {8001: "scoring", 8002: "tiering", 8003: "assignment", 8004: "entitlements"}
 
 
-def _letter(
-    letter_id: int,
-    *,
-    minutes: int,
-    topic: str = "pas.policy-events",
-    stage: str = "decode",
-    partition: int = 3,
-    reason: str = "invalid JSON",
-) -> dict[str, Any]:
-    return {
-        "id": letter_id,
-        "stage": stage,
-        "source_topic": topic,
-        "source_partition": partition,
-        "source_offset": 100 + letter_id,
-        "reason": reason,
-        "failed_at": (T0 + timedelta(minutes=minutes)).isoformat(),
-        "size": 42,
-        "replays": 0,
-        "last_replayed_at": None,
-    }
+def _letter(letter_id: int, *, minutes: int, topic: str = "pas.policy-events", stage: str = "decode",
+            partition: int = 3, reason: str = "invalid JSON") -> dict[str, Any]:
+    return {"id": letter_id, "stage": stage, "source_topic": topic, "source_partition": partition,
+            "source_offset": 100 + letter_id, "reason": reason,
+            "failed_at": (T0 + timedelta(minutes=minutes)).isoformat(), "size": 42,
+            "replays": 0, "last_replayed_at": None}
 
 
 class _Services:
@@ -58,40 +43,21 @@ class _Services:
         if request.method == "GET" and not path:
             query = request.url.params
             limit = int(query["limit"])
-            chosen = [
-                letter
-                for letter in letters
-                if ("before_id" not in query or letter["id"] < int(query["before_id"]))
-                and query.get("source_topic", letter["source_topic"]) == letter["source_topic"]
-            ][:limit]
-            return httpx.Response(
-                200, json={"letters": chosen, "next_before_id": chosen[-1]["id"] if len(chosen) == limit else None}
-            )
+            chosen = [letter for letter in letters
+                      if ("before_id" not in query or letter["id"] < int(query["before_id"]))
+                      and query.get("source_topic", letter["source_topic"]) == letter["source_topic"]][:limit]
+            return httpx.Response(200, json={"letters": chosen,
+                                             "next_before_id": chosen[-1]["id"] if len(chosen) == limit else None})
         letter = next((letter for letter in letters if letter["id"] == int(path.split("/")[1])), None)
         if letter is None:
             return httpx.Response(404, json={"status": 404, "detail": f"dead letter {path} does not exist"})
         if request.method == "POST":
             letter["replays"] += 1
             self.replayed.append((service, letter["id"]))
-            return httpx.Response(
-                200,
-                json={
-                    "id": letter["id"],
-                    "topic": letter["source_topic"],
-                    "partition": letter["source_partition"],
-                    "replays": letter["replays"],
-                },
-            )
-        return httpx.Response(
-            200,
-            json={
-                **letter,
-                "key": "P1",
-                "headers": [["trace", "abc"]],
-                "value": "{not json",
-                "value_encoding": "utf-8",
-            },
-        )
+            return httpx.Response(200, json={"id": letter["id"], "topic": letter["source_topic"],
+                                             "partition": letter["source_partition"], "replays": letter["replays"]})
+        return httpx.Response(200, json={**letter, "key": "P1", "headers": [["trace", "abc"]],
+                                         "value": "{not json", "value_encoding": "utf-8"})
 
 
 @pytest.fixture
@@ -116,10 +82,7 @@ def test_list_shows_every_services_letters_newest_first_with_where_and_why(servi
     assert shown.exit_code == 0, shown.output
     lines = shown.output.splitlines()
     assert [re.search(r"(scoring|tiering) +#(\d+)", line).groups() for line in lines[:3]] == [  # type: ignore[union-attr]
-        ("scoring", "2"),
-        ("tiering", "1"),
-        ("scoring", "1"),
-    ]
+        ("scoring", "2"), ("tiering", "1"), ("scoring", "1")]
     assert "pas.policy-events[3]@102" in lines[0] and "policy.version: too big" in lines[0]
     assert "vip.customer-scores.v1[6]@101" in lines[1]
     assert lines[-1] == "3 dead letter(s)"
@@ -128,9 +91,8 @@ def test_list_shows_every_services_letters_newest_first_with_where_and_why(servi
 def test_list_filters_by_topic_and_time_and_pages_through_a_long_table(services: _Services) -> None:
     services.letters["scoring"] = [_letter(i, minutes=i) for i in range(1, 1201)]
     services.letters["tiering"] = [_letter(1, minutes=2000, topic="vip.customer-scores.v1")]
-    shown = _run(
-        "list", "--topic", "pas.policy-events", "--since", (T0 + timedelta(minutes=101)).isoformat(), "--limit", "10000"
-    )
+    shown = _run("list", "--topic", "pas.policy-events", "--since", (T0 + timedelta(minutes=101)).isoformat(),
+                 "--limit", "10000")
     assert shown.exit_code == 0, shown.output
     assert shown.output.splitlines()[-1] == "1100 dead letter(s)"
     pages = [r for r in services.requests if r.url.port == 8001]
@@ -148,12 +110,8 @@ def test_show_prints_the_original_headers_and_value(services: _Services) -> None
 
 
 def test_replay_sends_the_chosen_letters_oldest_first_through_each_service(services: _Services) -> None:
-    services.letters["scoring"] = [
-        _letter(1, minutes=-60),
-        _letter(2, minutes=1),
-        _letter(3, minutes=2, topic="other"),
-        _letter(4, minutes=4),
-    ]
+    services.letters["scoring"] = [_letter(1, minutes=-60), _letter(2, minutes=1), _letter(3, minutes=2, topic="other"),
+                                   _letter(4, minutes=4)]
     services.letters["entitlements"] = [_letter(1, minutes=3, stage="publish")]
     services.letters["tiering"] = [_letter(9, minutes=2)]
     done = _run("replay", "--topic", "pas.policy-events", "--since", T0.isoformat())

@@ -22,12 +22,8 @@ def _tokens() -> TokenSet:
 
 def test_the_dashboard_child_reads_this_runs_services_and_broker(tmp_path: Path) -> None:
     options = UpOptions(data_dir=tmp_path, http_port_base=9101)
-    spec = dashboard_spec(
-        options=options,
-        bootstrap_servers="127.0.0.1:9999",
-        tokens=_tokens(),
-        base_env={"VIP_SCORING_URL": "http://elsewhere:1", "PATH": "/bin"},
-    )
+    spec = dashboard_spec(options=options, bootstrap_servers="127.0.0.1:9999", tokens=_tokens(),
+                          base_env={"VIP_SCORING_URL": "http://elsewhere:1", "PATH": "/bin"})
     assert spec.argv == (sys.executable, "-m", "dashboard.main")
     assert spec.env["VIP_HTTP_PORT"] == "9105" == str(dashboard_port(base=9101))
     assert spec.env["VIP_API_TOKENS"] == "tok=ops"
@@ -39,10 +35,6 @@ def test_the_dashboard_child_reads_this_runs_services_and_broker(tmp_path: Path)
 
 
 def test_the_banner_prints_the_dashboard_address(tmp_path: Path) -> None:
-    text = banner(
-        options=UpOptions(data_dir=tmp_path, http_port_base=8001),
-        postgres=_Postgres(),  # type: ignore[arg-type]
-        broker="b",
-        tokens=_tokens(),
-    )
+    text = banner(options=UpOptions(data_dir=tmp_path, http_port_base=8001), postgres=_Postgres(),  # type: ignore[arg-type]
+                  broker="b", tokens=_tokens())
     assert "dashboard     http://127.0.0.1:8005/" in text

@@ -183,7 +183,9 @@ def test_every_published_port_is_on_loopback_and_the_services_publish_none(compo
 
 
 @pytest.mark.parametrize("layout", SERVICES, ids=lambda layout: layout.name)
-def test_each_service_connects_as_its_own_role_with_its_own_password(compose: dict[str, Any], layout: Any) -> None:
+def test_each_service_connects_as_its_own_role_with_its_own_password(
+    compose: dict[str, Any], layout: Any
+) -> None:
     url = _env(_service(compose, layout.name))["VIP_DATABASE_URL"]
     password_variable = f"VIP_{layout.name.upper()}_DB_PASSWORD"
     match = re.fullmatch(

@@ -18,16 +18,12 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     settings = DashboardSettings(
         api_tokens="t-ops=ops,t-cc=call_center",  # type: ignore[arg-type]
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
-        scoring_url=nobody,
-        tiering_url=nobody,
-        assignment_url=nobody,
-        entitlements_url=nobody,
+        scoring_url=nobody, tiering_url=nobody, assignment_url=nobody, entitlements_url=nobody,
     )
     app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://dashboard.test") as http,
-    ):
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://dashboard.test"
+    ) as http:
         yield http
 
 
@@ -84,14 +80,7 @@ async def test_the_overview_names_every_unreachable_source_and_still_answers(cli
     await client.post("/login", data={"token": "t-ops"})
     overview = (await client.get("/api/overview")).json()
     assert set(overview["errors"]) == {
-        "tiers",
-        "honorary",
-        "cooling_off",
-        "representation",
-        "unassigned",
-        "representatives",
-        "usage",
-        "dead_letters",
+        "tiers", "honorary", "cooling_off", "representation", "unassigned", "representatives", "usage", "dead_letters",
     }
     assert "unreachable" in overview["errors"]["tiers"]
     assert overview["tiers"] is None

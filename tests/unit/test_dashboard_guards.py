@@ -22,12 +22,8 @@ CHUNK = 64 * 1024
 def _settings(**overrides: Any) -> DashboardSettings:
     nobody = "http://127.0.0.1:9"  # discard port: nothing answers
     values: dict[str, Any] = {
-        "api_tokens": "t-ops=ops,t-cc=call_center",
-        "kafka_bootstrap_servers": "127.0.0.1:9",
-        "scoring_url": nobody,
-        "tiering_url": nobody,
-        "assignment_url": nobody,
-        "entitlements_url": nobody,
+        "api_tokens": "t-ops=ops,t-cc=call_center", "kafka_bootstrap_servers": "127.0.0.1:9",
+        "scoring_url": nobody, "tiering_url": nobody, "assignment_url": nobody, "entitlements_url": nobody,
     }
     return DashboardSettings(**(values | overrides))
 
@@ -40,9 +36,8 @@ async def _dashboard(
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         clients = [
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app, client=(address, 40000)), base_url="http://dashboard.test"
-            )
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(address, 40000)),
+                              base_url="http://dashboard.test")
             for address in addresses
         ]
         try:
@@ -87,14 +82,9 @@ async def test_a_five_megabyte_login_body_is_refused_after_the_first_chunks_with
 async def test_a_declared_length_over_the_cap_is_refused_before_any_byte_is_read() -> None:
     body = _Body(FIVE_MB)
     async with _dashboard(_settings()) as (client,):
-        answer = await client.post(
-            "/login",
-            content=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Content-Length": str(FIVE_MB),
-            },
-        )
+        answer = await client.post("/login", content=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(FIVE_MB),
+        })
     assert answer.status_code == 413
     assert body.pulled == 0
 
@@ -138,15 +128,9 @@ def test_the_limiter_remembers_a_bounded_number_of_addresses() -> None:
 
 @pytest.mark.parametrize(
     ("host", "override", "secure"),
-    [
-        ("127.0.0.1", None, False),
-        ("localhost", None, False),
-        ("::1", None, False),
-        ("0.0.0.0", None, True),
-        ("dashboard.internal", None, True),
-        ("0.0.0.0", False, False),
-        ("127.0.0.1", True, True),
-    ],
+    [("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False),
+     ("0.0.0.0", None, True), ("dashboard.internal", None, True),
+     ("0.0.0.0", False, False), ("127.0.0.1", True, True)],
 )
 async def test_session_cookies_are_secure_unless_bound_to_loopback(
     host: str, override: bool | None, secure: bool
@@ -164,14 +148,9 @@ def test_loopback_addresses() -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [
-        {"Origin": "https://evil.example"},
-        {"Origin": "null"},
-        {"Origin": "http://dashboard.test.evil.example"},
-        {"Sec-Fetch-Site": "cross-site"},
-        {"Sec-Fetch-Site": "same-site"},
-        {"Sec-Fetch-Site": "cross-site", "Origin": "http://dashboard.test"},
-    ],
+    [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://dashboard.test.evil.example"},
+     {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"},
+     {"Sec-Fetch-Site": "cross-site", "Origin": "http://dashboard.test"}],
 )
 async def test_a_cross_site_post_is_refused_with_403(headers: dict[str, str]) -> None:
     async with _dashboard(_settings()) as (client,):
@@ -186,8 +165,7 @@ async def test_a_cross_site_post_is_refused_with_403(headers: dict[str, str]) ->
 
 
 @pytest.mark.parametrize(
-    "headers",
-    [{"Origin": "http://dashboard.test"}, {"Sec-Fetch-Site": "same-origin"}, {}],
+    "headers", [{"Origin": "http://dashboard.test"}, {"Sec-Fetch-Site": "same-origin"}, {}],
 )
 async def test_a_same_origin_post_or_one_from_no_browser_is_let_through(headers: dict[str, str]) -> None:
     async with _dashboard(_settings()) as (client,):

@@ -12,10 +12,8 @@ from dashboard.problems import problem_detail
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        (
-            '{"type":"about:blank","title":"forbidden","status":403,"detail":"role ops required","reason":"forbidden"}',
-            "role ops required (forbidden)",
-        ),
+        ('{"type":"about:blank","title":"forbidden","status":403,"detail":"role ops required","reason":"forbidden"}',
+         "role ops required (forbidden)"),
         ('{"detail": "no reason code"}', "no reason code"),
         ('{"detail": ["a", "list"]}', '{"detail": ["a", "list"]}'),
         ('{"detail": ', '{"detail": '),
@@ -29,13 +27,8 @@ def test_problem_detail(text: str, shown: str) -> None:
 
 async def test_a_refusing_service_is_shown_by_its_detail_on_the_panel() -> None:
     def tiering(request: httpx.Request) -> httpx.Response:
-        body = {
-            "type": "about:blank",
-            "title": "forbidden",
-            "status": 403,
-            "reason": "forbidden",
-            "detail": "this token does not hold the role ops",
-        }
+        body = {"type": "about:blank", "title": "forbidden", "status": 403, "reason": "forbidden",
+                "detail": "this token does not hold the role ops"}
         return httpx.Response(403, json=body, headers={"content-type": "application/problem+json"})
 
     settings = DashboardSettings(kafka_bootstrap_servers="127.0.0.1:9")

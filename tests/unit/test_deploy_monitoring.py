@@ -47,17 +47,10 @@ def _yaml(path: Path) -> dict[str, Any]:
 
 def test_the_exported_names_include_the_business_gauges() -> None:
     assert {
-        "vip_customers_by_tier",
-        "vip_cooling_off_pending_upgrades",
-        "vip_vips_without_representative",
-        "vip_vips_without_representative_oldest_days",
-        "vip_redemptions",
-        "vip_redemption_cost",
-        "vip_honorary_applications_waiting",
-        "vip_consumer_lag",
-        "vip_outbox_backlog",
-        "vip_events_dead_lettered_total",
-        "vip_http_request_seconds_bucket",
+        "vip_customers_by_tier", "vip_cooling_off_pending_upgrades", "vip_vips_without_representative",
+        "vip_vips_without_representative_oldest_days", "vip_redemptions", "vip_redemption_cost",
+        "vip_honorary_applications_waiting", "vip_consumer_lag", "vip_outbox_backlog",
+        "vip_events_dead_lettered_total", "vip_http_request_seconds_bucket",
     } <= EXPORTED
 
 
@@ -81,12 +74,8 @@ def _alerts() -> dict[str, dict[str, Any]]:
 
 def test_the_alerts_the_issue_asks_for_exist() -> None:
     alerts = _alerts()
-    assert {
-        "VipConsumerLagGrowing",
-        "VipDeadLettersArriving",
-        "VipWithoutRepresentativeOverADay",
-        "VipOutboxBacklog",
-    } <= set(alerts)
+    assert {"VipConsumerLagGrowing", "VipDeadLettersArriving", "VipWithoutRepresentativeOverADay",
+            "VipOutboxBacklog"} <= set(alerts)
     assert "vip_consumer_lag" in alerts["VipConsumerLagGrowing"]["expr"]
     assert "vip_events_dead_lettered_total" in alerts["VipDeadLettersArriving"]["expr"]
     assert "vip_vips_without_representative_oldest_days" in alerts["VipWithoutRepresentativeOverADay"]["expr"]
@@ -127,32 +116,21 @@ def test_the_grafana_dashboard_queries_only_exported_metrics_through_the_provisi
 def test_the_grafana_dashboard_has_the_views_operations_need() -> None:
     exprs = " ".join(target["expr"] for panel in _dashboard()["panels"] for target in panel.get("targets", []))
     titles = " | ".join(panel["title"].lower() for panel in _dashboard()["panels"])
-    for view in (
-        "tier distribution",
-        "tier movements per day",
-        "pending cooling-off upgrades",
-        "vips without a representative",
-        "representatives' loads",
-        "honorary applications waiting",
-        "value-added cost",
-        "value-added usage",
-        "events applied per second",
-        "consumer lag",
-        "dead letters",
-        "outbox backlog",
-    ):
+    for view in ("tier distribution", "tier movements per day", "pending cooling-off upgrades",
+                 "vips without a representative", "representatives' loads", "honorary applications waiting",
+                 "value-added cost", "value-added usage", "events applied per second", "consumer lag",
+                 "dead letters", "outbox backlog"):
         assert view in titles, view
-    for grouping in (
-        "sum by (channel) (vip_redemption_cost)",
-        "sum by (branch) (vip_redemption_cost)",
-        "sum by (vendor) (vip_redemption_cost)",
-    ):
+    for grouping in ("sum by (channel) (vip_redemption_cost)", "sum by (branch) (vip_redemption_cost)",
+                     "sum by (vendor) (vip_redemption_cost)"):
         assert grouping in exprs
 
 
 def test_the_dashboards_provider_reads_where_compose_mounts_the_json() -> None:
     provider = _yaml(DEPLOY / "grafana" / "provisioning" / "dashboards" / "vip.yml")["providers"][0]
     compose = _yaml(ROOT / "docker-compose.yml")
-    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in compose["services"]["grafana"]["volumes"]}
+    mounts = {
+        volume.split(":")[1]: volume.split(":")[0] for volume in compose["services"]["grafana"]["volumes"]
+    }
     assert (ROOT / mounts[provider["options"]["path"]] / "vip.json").is_file()
     assert (ROOT / mounts["/etc/grafana/provisioning"] / "datasources" / "prometheus.yml").is_file()

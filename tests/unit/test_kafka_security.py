@@ -30,8 +30,6 @@ SECURITY_KEYS = {"security_protocol", "sasl_mechanism", "sasl_plain_username", "
 
 # What each service reads and writes; dead letters go to `<consumed>.dlq`.
 SERVICE_NAMES = [layout.name for layout in SERVICES]
-
-
 def _consumers(name: str) -> Any:
     return importlib.import_module(f"services.{name}.consumers")
 
@@ -112,10 +110,7 @@ async def test_the_admin_client_of_ensure_topics_authenticates_too(monkeypatch: 
     monkeypatch.setattr(shared.kafka, "AIOKafkaAdminClient", admin)
     with pytest.raises(KafkaConnectionError):
         await ensure_topics(
-            bootstrap_servers="kafka:19092",
-            topics=["t"],
-            partitions=1,
-            attempts=1,
+            bootstrap_servers="kafka:19092", topics=["t"], partitions=1, attempts=1,
             security=KafkaSecuritySettings(**SASL),
         )
     assert admin.calls[0]["sasl_plain_username"] == "vip-scoring"
@@ -235,12 +230,8 @@ def _run_script(tmp_path: Path) -> tuple[dict[str, str], set[tuple[str, str, str
     init_env = _production()["services"]["kafka-init"]["environment"]
     passwords = {name: f"password-of-{name}" for name in init_env if name.endswith("_PASSWORD")}
     result = subprocess.run(
-        [bash, str(SCRIPT)],
-        env={"PATH": os.environ["PATH"], "KAFKA_BIN": str(tmp_path), **passwords},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        [bash, str(SCRIPT)], env={"PATH": os.environ["PATH"], "KAFKA_BIN": str(tmp_path), **passwords},
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     users: dict[str, str] = {}
@@ -277,9 +268,8 @@ def test_each_service_may_read_what_it_consumes_and_write_what_it_publishes_and_
 ) -> None:
     _users, acls = _run_script(tmp_path)
     name = layout.name
-    granted = {
-        (operation, kind, resource) for principal, operation, kind, resource in acls if principal == f"User:vip-{name}"
-    }
+    granted = {(operation, kind, resource) for principal, operation, kind, resource in acls
+               if principal == f"User:vip-{name}"}
     group = ServiceSettings(service_name=name, database_url="x", http_port=1).group_id
     expected = (
         {("Read", "topic", topic) for topic in CONSUMES[name]}
@@ -292,14 +282,10 @@ def test_each_service_may_read_what_it_consumes_and_write_what_it_publishes_and_
 
 def test_the_topics_user_creates_every_topic_and_the_dashboard_reads_only_dead_letters(tmp_path: Path) -> None:
     _users, acls = _run_script(tmp_path)
-    creatable = {
-        resource
-        for principal, operation, _kind, resource in acls
-        if principal == "User:vip-topics" and operation == "Create"
-    }
+    creatable = {resource for principal, operation, _kind, resource in acls
+                 if principal == "User:vip-topics" and operation == "Create"}
     assert creatable == set(all_topics())
-    dashboard = {
-        (operation, resource) for principal, operation, _kind, resource in acls if principal == "User:vip-dashboard"
-    }
+    dashboard = {(operation, resource) for principal, operation, _kind, resource in acls
+                 if principal == "User:vip-dashboard"}
     assert dashboard == {("Read", topic) for topic in all_topics() if topic.endswith(".dlq")}
     assert all(principal != "User:ANONYMOUS" for principal, *_rest in acls)

@@ -151,13 +151,8 @@ def test_an_expired_session_is_refused() -> None:
 
 @pytest.mark.parametrize(
     ("points", "tier"),
-    [
-        ("29999.99", None),
-        ("30000", Tier.GOLD),
-        ("69999.99", Tier.GOLD),
-        ("70000", Tier.PLATINUM),
-        ("250000", Tier.DIAMOND),
-    ],
+    [("29999.99", None), ("30000", Tier.GOLD), ("69999.99", Tier.GOLD), ("70000", Tier.PLATINUM),
+     ("250000", Tier.DIAMOND)],
 )
 def test_pending_upgrades_are_judged_on_the_2015_thresholds(points: str, tier: Tier | None) -> None:
     ruleset = load_ruleset(Path(DEFAULT_RULESET_PATH))
@@ -166,14 +161,8 @@ def test_pending_upgrades_are_judged_on_the_2015_thresholds(points: str, tier: T
 
 @pytest.mark.parametrize(
     ("previous", "tier", "expected"),
-    [
-        (None, "gold", "entered"),
-        ("gold", None, "left"),
-        ("gold", "platinum", "up"),
-        ("diamond", "gold", "down"),
-        ("gold", "gold", None),
-        (None, None, None),
-    ],
+    [(None, "gold", "entered"), ("gold", None, "left"), ("gold", "platinum", "up"), ("diamond", "gold", "down"),
+     ("gold", "gold", None), (None, None, None)],
 )
 def test_a_tier_decision_is_a_movement_only_when_the_effective_tier_changes(
     previous: str | None, tier: str | None, expected: str | None

@@ -48,15 +48,8 @@ def test_no_locked_dependency_has_a_known_vulnerability() -> None:
     `PIP_AUDIT_VULNERABILITY_SERVICE=osv` (and `PIP_AUDIT_OSV_URL`) audit against OSV instead.
     """
     result = _run(
-        _tool("pip-audit"),
-        "--requirement",
-        "requirements.lock",
-        "--require-hashes",
-        "--disable-pip",
-        "--format",
-        "json",
-        "--progress-spinner",
-        "off",
+        _tool("pip-audit"), "--requirement", "requirements.lock", "--require-hashes", "--disable-pip",
+        "--format", "json", "--progress-spinner", "off",
     )
     try:
         report = json.loads(result.stdout)

@@ -29,13 +29,8 @@ APPS = {
 
 def _app(service: str) -> FastAPI:
     create, settings = APPS[service]
-    return create(
-        settings(
-            database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",  # type: ignore[operator]
-            api_tokens=f"{TOKEN}=ops+call_center+admin",
-            log_json=False,
-        )
-    )
+    return create(settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",  # type: ignore[operator]
+                           api_tokens=f"{TOKEN}=ops+call_center+admin", log_json=False))
 
 
 def _schema_of(parameter: dict[str, Any]) -> list[dict[str, Any]]:
@@ -52,31 +47,26 @@ def test_every_integer_and_string_parameter_has_a_bound(service: str) -> None:
                 for schema in _schema_of(parameter):
                     kind = schema.get("type")
                     bounded = (
-                        ("maximum" in schema)
-                        if kind == "integer"
+                        ("maximum" in schema) if kind == "integer"
                         else ("maxLength" in schema or "enum" in schema or "format" in schema or "$ref" in schema)
-                        if kind == "string"
-                        else True
+                        if kind == "string" else True
                     )
                     if not bounded:
                         unbounded.append(f"{method.upper()} {path} {parameter['name']}")
     assert unbounded == []
 
 
-@pytest.mark.parametrize(
-    ("service", "url"),
-    [
-        ("assignment", "/v1/representatives?offset=9223372036854775808"),
-        ("assignment", "/v1/customers/unassigned?offset=9223372036854775808"),
-        ("assignment", "/v1/customers/unassigned?offset=-1"),
-        ("assignment", f"/v1/customers/{'C' * 65}/representative"),
-        ("tiering", "/v1/ops/tiers?from=9999-01-01&to=9999-12-31"),
-        ("entitlements", "/v1/reports/costs?from=0001-01-01&to=9999-12-31"),
-        ("scoring", "/v1/customers/C1/points?as_of=9999-12-31"),
-        ("scoring", "/v1/ops/dead-letters?limit=100000"),
-        ("scoring", "/v1/ops/audit?subject_id=" + "x" * 65),
-    ],
-)
+@pytest.mark.parametrize(("service", "url"), [
+    ("assignment", "/v1/representatives?offset=9223372036854775808"),
+    ("assignment", "/v1/customers/unassigned?offset=9223372036854775808"),
+    ("assignment", "/v1/customers/unassigned?offset=-1"),
+    ("assignment", f"/v1/customers/{'C' * 65}/representative"),
+    ("tiering", "/v1/ops/tiers?from=9999-01-01&to=9999-12-31"),
+    ("entitlements", "/v1/reports/costs?from=0001-01-01&to=9999-12-31"),
+    ("scoring", "/v1/customers/C1/points?as_of=9999-12-31"),
+    ("scoring", "/v1/ops/dead-letters?limit=100000"),
+    ("scoring", "/v1/ops/audit?subject_id=" + "x" * 65),
+])
 def test_an_out_of_bounds_parameter_is_a_422_problem_naming_it(service: str, url: str) -> None:
     """Refused by validation alone: the app has no database here, so reaching one would be a 5xx."""
     client = TestClient(_app(service))  # no lifespan: no database, no broker

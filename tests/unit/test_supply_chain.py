@@ -85,8 +85,7 @@ def test_starlette_is_at_a_version_without_the_known_cves() -> None:
     version, _hashes = _locked()["starlette"]
     assert version >= Version("0.49.1"), "CVE-2025-62727 (< 0.49.1), CVE-2025-54121 (< 0.47.2), CVE-2024-47874"
     floors = [
-        Requirement(line)
-        for line in _project()["dependencies"]
+        Requirement(line) for line in _project()["dependencies"]
         if canonicalize_name(Requirement(line).name) == "starlette"
     ]
     assert floors and not floors[0].specifier.contains(Version("0.49.0"))
