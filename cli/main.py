@@ -1,10 +1,13 @@
-"""The `vip` command: `vip up`, `vip publish FILE`, `vip daily-run --as-of DATE`."""
+"""The `vip` command: `vip up`, `vip publish FILE`, `vip daily-run --as-of DATE`, `vip simulate`,
+`vip reconcile FILE`."""
 
 import click
 
 from cli.daily_run import daily_run_command
 from cli.dlq import dlq_command
 from cli.publish import publish_command
+from cli.reconcile.command import reconcile_command
+from cli.simulate.command import simulate_command
 from cli.up import up_command
 
 
@@ -23,3 +26,5 @@ cli.add_command(up_command)
 cli.add_command(publish_command)
 cli.add_command(daily_run_command)
 cli.add_command(dlq_command)
+cli.add_command(simulate_command)
+cli.add_command(reconcile_command)

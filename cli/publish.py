@@ -27,7 +27,7 @@ POLICY_EVENT_TYPES = frozenset(
         "supplementary_disclosure", "premium_loading", "reinstatement", "surrender", "partial_surrender",
         "lapse", "maturity", "annuity_payout", "survival_benefit_paid", "dividend_paid", "premium_waiver",
         "reduced_paid_up", "cooling_off_cancellation", "policy_loan", "loan_repaid", "termination",
-        "beneficiary_change", "account_value_update",
+        "beneficiary_change", "account_value_update", "policy_reconciled",
     }
 )  # fmt: skip
 AGENT_EVENT_TYPES = frozenset({"agent_upserted", "agent_departed", "agent_disqualified", "customer_contacted"})

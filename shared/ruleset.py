@@ -90,7 +90,7 @@ class Thresholds(BaseModel):
         return Tier.GOLD if figure >= self.gold else None
 
 
-TRIGGER_TYPES = frozenset({*POLICY_EVENT_TYPES, "policy_reconciled"})
+TRIGGER_TYPES = frozenset(POLICY_EVENT_TYPES)
 """Every policy event type a trigger list may name (interfaces.md), the reconciliation's included."""
 
 DOWNGRADE_TRIGGERS = frozenset(

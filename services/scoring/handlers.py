@@ -2,10 +2,11 @@
 group-channel policy also re-scores its holder's group book, and the CRM's group client events
 describe a group client and its claims experience (rules.md section 9).
 
-Every policy event carries the policy's whole state after the change, so one handler serves all 22
+Every policy event carries the policy's whole state after the change, so one handler serves all 23
 event types; the event type is kept as the trigger for explanations and reports. Payouts (annuity,
 survival benefit, dividend) therefore never add points: only the state they carry is scored, and the
-formula has no payout term.
+formula has no payout term. A `policy_reconciled` (from `vip reconcile --publish`) also corrects the
+state held at its own version (`domain.policies.is_stale`) and is recorded as a reconciliation.
 
 The business date a customer is scored at never goes backwards: it is the later of the event's local
 date, the customer's last scoring date and the last daily run. A late-arriving event can thus never
@@ -24,7 +25,7 @@ from datetime import date, datetime
 
 from services.scoring.domain.customers import scoring_date
 from services.scoring.domain.cutover import customers_to_rescore, version_before_cutover
-from services.scoring.domain.policies import is_stale
+from services.scoring.domain.policies import is_reconciliation, is_stale
 from services.scoring.mapping import cause_of, change_of, inbound_cause, profile_document, reported_experience_of
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.workflows import rescore, rescore_group_client
@@ -65,6 +66,8 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
     await uow.policies.load_held_by(affected)
     if not stale:
         uow.policies.save_policy(policy, event_type=change.event_type, before_cutover=before_cutover)
+        if is_reconciliation(change):
+            uow.policies.record_reconciliation(change, previous_version=stored.version if stored else None)
     elif before_cutover is not None:
         uow.policies.save_before_cutover(before_cutover)
     day = scoring_date(change.occurred_at.astimezone(uow.ruleset.zone).date(), await uow.daily_runs.latest())

@@ -92,3 +92,15 @@ group_experience = Table(
     Column("event_id", String(64), nullable=False, comment="the report that set these figures"),
     Column("reported_at", DateTime(timezone=True), nullable=False),
 )
+
+reconciliations = Table(
+    "reconciliations",
+    metadata,
+    Column("event_id", String(64), primary_key=True),
+    Column("policy_no", String(64), nullable=False, index=True),
+    Column("version", Integer, nullable=False, comment="the snapshot's version, applied"),
+    Column("previous_version", Integer, comment="the version held before; null: the policy was unknown"),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    comment="policy_reconciled events applied (vip reconcile --publish), migration 0005",
+)

@@ -57,6 +57,7 @@ PolicyEventType = Literal[
     "termination",
     "beneficiary_change",
     "account_value_update",
+    "policy_reconciled",
 ]
 POLICY_EVENT_TYPES: tuple[str, ...] = get_args(PolicyEventType)
 
@@ -87,7 +88,10 @@ class PolicyState(BaseModel):
 
 
 class PolicyChanged(InboundEvent):
-    """Any of the 22 policy event types: each carries the policy's full state after the change."""
+    """Any of the 23 policy event types: each carries the policy's full state after the change.
+
+    `policy_reconciled` is the correction `vip reconcile --publish` sends: the policy admin snapshot's
+    state of a policy whose snapshot version is at or above the platform's and whose state differs."""
 
     event_type: PolicyEventType
     previous_holder_id: Identifier | None = None

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from services.scoring.domain.customers import CustomerScore
 from services.scoring.domain.group import GroupBook, ReportedExperience, newest_first
-from services.scoring.domain.policies import Policy
+from services.scoring.domain.policies import Policy, PolicyChange
 from services.scoring.mapping import policy_score_document
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.repositories.customers import StoredCustomer
@@ -30,6 +30,7 @@ class FakePolicies:
         """Policy number -> its version in force on the day before cutover."""
         self.last_event_types: dict[str, str] = {}
         self.stale: list[dict[str, Any]] = []
+        self.reconciled: list[dict[str, Any]] = []
         self.locked: set[str] = set()
 
     async def lock(self, policy_nos: Iterable[str]) -> None:
@@ -73,6 +74,12 @@ class FakePolicies:
                 "version": policy.version,
                 "applied_version": applied_version,
             }
+        )
+
+
+    def record_reconciliation(self, change: PolicyChange, *, previous_version: int | None) -> None:
+        self.reconciled.append(
+            {"event_id": change.event_id, "version": change.policy.version, "previous_version": previous_version}
         )
 
 

@@ -3,9 +3,10 @@
 
 from fastapi import APIRouter
 
-from services.scoring.api import customers, daily_runs
+from services.scoring.api import customers, daily_runs, exports
 
 ROUTERS: tuple[APIRouter, ...] = (
     customers.router,
     daily_runs.router,
+    exports.router,
 )

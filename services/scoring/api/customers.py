@@ -50,6 +50,8 @@ class PolicyPoints(BaseModel):
     stale_events_ignored: int
     """Events of this policy whose version was not above the applied one."""
     last_stale_version: int | None
+    reconciliations: int = 0
+    """Corrections applied from the policy admin snapshot (`vip reconcile --publish`)."""
 
 
 class CustomerPoints(BaseModel):
@@ -98,9 +100,18 @@ async def customer_points(
             score = await preview_points(uow, customer_id, as_of=as_of)
             figures = _previewed(score, as_of=as_of, ruleset=uow.ruleset)
             documents = [policy_score_document(policy) for policy in score.policies]
-        stale = await uow.policies.stale_summaries(document["policy_no"] for document in documents)
+        policy_nos = [document["policy_no"] for document in documents]
+        stale = await uow.policies.stale_summaries(policy_nos)
+        reconciled = await uow.policies.reconciliation_counts(policy_nos)
     return CustomerPoints.model_validate(
-        {"customer_id": customer_id, **figures, "policies": [_with_stale(document, stale) for document in documents]}
+        {
+            "customer_id": customer_id,
+            **figures,
+            "policies": [
+                {**_with_stale(document, stale), "reconciliations": reconciled.get(document["policy_no"], 0)}
+                for document in documents
+            ],
+        }
     )
 
 

@@ -6,6 +6,10 @@ contract change touches the mapping, never the rules. Invariants:
 - Every event carries the policy's full state, so a version not above the applied one is stale: it
   is recorded and changes nothing in the current state (the events of one policy may arrive out of
   order). It may still be the version in force on the day before cutover, which `cutover` keeps.
+- A reconciliation (`policy_reconciled`, sent by `vip reconcile --publish` from the policy admin
+  system's snapshot, the source of record) applies at the applied version too when the state differs:
+  it corrects what the platform holds for that version. Below the applied version, or with the very
+  state already held, it is stale like any event.
 - A change re-scores every customer it touches: the holder now, the holder before (as stored, and as
   the event names it for a policyholder change), each once, in that order.
 """
@@ -52,9 +56,21 @@ class PolicyChange:
     policy: Policy
 
 
+RECONCILED = "policy_reconciled"
+
+
 def is_stale(change: PolicyChange, *, stored: Policy | None) -> bool:
-    """True when the stored policy is already at this version or a later one."""
-    return stored is not None and change.policy.version <= stored.version
+    """True when the stored policy is already at this version or a later one (a reconciliation: at a
+    later one, or at this one with the same state)."""
+    if stored is None:
+        return False
+    if change.event_type == RECONCILED:
+        return change.policy.version < stored.version or change.policy == stored
+    return change.policy.version <= stored.version
+
+
+def is_reconciliation(change: PolicyChange) -> bool:
+    return change.event_type == RECONCILED
 
 
 def affected_customers(change: PolicyChange, *, stored: Policy | None) -> list[str]:

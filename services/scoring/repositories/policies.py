@@ -10,8 +10,9 @@ Each row also keeps the policy's version in force on the day before cutover (`be
 the holder it names in an indexed column): the same statement loads the policies a customer held
 then, for the legacy figure (`domain.cutover`), whatever they hold now.
 
-Stale events are append-only rows (no key to lock, nothing to update): they are buffered and written
-in one `INSERT ... ON CONFLICT DO NOTHING` at `flush`, outside the identity map.
+Stale events and applied reconciliations are append-only rows (no key to lock, nothing to update):
+they are buffered and written in one `INSERT ... ON CONFLICT DO NOTHING` at `flush`, outside the
+identity map.
 """
 
 from collections.abc import Iterable, Mapping
@@ -23,9 +24,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.scoring.domain.policies import Policy
+from services.scoring.domain.policies import Policy, PolicyChange
 from services.scoring.mapping import policy_document, policy_from_document
-from services.scoring.tables import policies, stale_policy_events
+from services.scoring.tables import policies, reconciliations, stale_policy_events
 from shared.identity_map import IdentityMap
 from shared.sql import any_of
 
@@ -86,6 +87,7 @@ class PolicyRepository:
         self._held_before: dict[str, set[str]] = {}
         """Holder before cutover -> policy numbers whose pre-cutover version names them, as loaded."""
         self._stale: list[dict[str, Any]] = []
+        self._reconciled: list[dict[str, Any]] = []
 
     async def lock(self, policy_nos: Iterable[str]) -> None:
         await self._map.lock(policy_nos)
@@ -174,11 +176,34 @@ class PolicyRepository:
             }
         )
 
+    def record_reconciliation(self, change: PolicyChange, *, previous_version: int | None) -> None:
+        self._reconciled.append(
+            {
+                "event_id": change.event_id,
+                "policy_no": change.policy.policy_no,
+                "version": change.policy.version,
+                "previous_version": previous_version,
+                "occurred_at": change.occurred_at,
+            }
+        )
+
     async def flush(self) -> None:
         await self._map.flush()
         if self._stale:
             rows, self._stale = self._stale, []
             await self._connection.execute(insert(stale_policy_events).on_conflict_do_nothing(), rows)
+        if self._reconciled:
+            rows, self._reconciled = self._reconciled, []
+            await self._connection.execute(insert(reconciliations).on_conflict_do_nothing(), rows)
+
+    async def reconciliation_counts(self, policy_nos: Iterable[str]) -> dict[str, int]:
+        """Per policy: how many `policy_reconciled` corrections were applied to it."""
+        rows = await self._connection.execute(
+            select(reconciliations.c.policy_no, func.count().label("applied"))
+            .where(reconciliations.c.policy_no.in_(list(policy_nos)))
+            .group_by(reconciliations.c.policy_no)
+        )
+        return {row.policy_no: row.applied for row in rows}
 
     async def stale_summaries(self, policy_nos: Iterable[str]) -> dict[str, StaleSummary]:
         rows = await self._connection.execute(

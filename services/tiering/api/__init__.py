@@ -3,11 +3,12 @@
 
 from fastapi import APIRouter
 
-from services.tiering.api import customers, daily_runs, group, honorary
+from services.tiering.api import customers, daily_runs, exports, group, honorary
 
 ROUTERS: tuple[APIRouter, ...] = (
     customers.router,
     honorary.router,
     group.router,
+    exports.router,
     daily_runs.router,
 )

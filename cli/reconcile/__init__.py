@@ -1,0 +1,1 @@
+"""`vip reconcile`: the platform's policies against a policy admin snapshot, streaming."""

@@ -1,0 +1,1 @@
+"""`vip simulate`: a candidate ruleset over the whole book, without changing anything."""
