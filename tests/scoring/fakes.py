@@ -4,11 +4,11 @@ It keeps the one rule the real repositories enforce that handlers could get wron
 without its lock. The batch and service tests against the real PostgreSQL prove the two agree.
 """
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from services.scoring.domain.customers import CustomerScore
+from services.scoring.domain.customers import Cause, CustomerScore
 from services.scoring.domain.policies import Policy
 from services.scoring.mapping import policy_score_document
 from services.scoring.repositories import ScoringUnitOfWork
@@ -140,6 +140,20 @@ class FakeUnitOfWork:
         self.daily_runs = FakeDailyRuns()
         self.stale_events = 0
         self.published: list[InternalEvent] = []
+        self.pending_rescores: dict[str, tuple[date, Cause]] = {}
+        self._finishers: dict[Callable[[], Awaitable[Sequence[InternalEvent]]], None] = {}
+
+    def finish_with(self, finisher: Callable[[], Awaitable[Sequence[InternalEvent]]]) -> None:
+        self._finishers[finisher] = None
+
+    async def finish_batch(self) -> list[InternalEvent]:
+        """As `shared.db.UnitOfWork.finish_batch`: what the handlers asked to do once per batch."""
+        published: list[InternalEvent] = []
+        while self._finishers:
+            finisher = next(iter(self._finishers))
+            del self._finishers[finisher]
+            published.extend(await finisher())
+        return published
 
     def mark_stale(self) -> None:
         self.stale_events += 1

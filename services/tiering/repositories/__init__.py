@@ -27,9 +27,16 @@ class TieringUnitOfWork(UnitOfWork):
         self.decisions = TierDecisionRepository(connection)
         self.customers = CustomerRepository(connection, decisions=self.decisions)
         self.honorary = HonoraryRepository(connection)
+        self.last_score_in_batch: dict[str, int] = {}
+        """Each customer's highest `CustomerScored` revision in the batch: the one score that decides
+        (`handlers.on_customer_scored` folds the earlier ones in without deciding)."""
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load every customer the batch's events are about, in three statements."""
+        for event in events:
+            if isinstance(event, CustomerScored):
+                latest = self.last_score_in_batch.get(event.customer_id, 0)
+                self.last_score_in_batch[event.customer_id] = max(latest, event.revision)
         await self.customers.lock(
             [event.customer_id for event in events if isinstance(event, CustomerScored | LegacyVipImported)]
             + [event.customer.customer_id for event in events if isinstance(event, CustomerUpserted)]
