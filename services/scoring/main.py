@@ -21,7 +21,9 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         title="VIP scoring",
         settings=settings,
         ruleset=ruleset,
-        make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset),
+        make_unit_of_work=partial(
+            ScoringUnitOfWork, ruleset=ruleset, coalesce_from_policies=settings.coalesce_from_policies
+        ),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,

@@ -20,7 +20,9 @@ def create_app(settings: TieringSettings) -> FastAPI:
         title="VIP tiering",
         settings=settings,
         ruleset=ruleset,
-        make_unit_of_work=partial(TieringUnitOfWork, ruleset=ruleset),
+        make_unit_of_work=partial(
+            TieringUnitOfWork, ruleset=ruleset, coalesce_from_policies=settings.coalesce_from_policies
+        ),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,

@@ -54,6 +54,9 @@ class FakePolicies:
     async def held_by(self, holder_id: str) -> list[Policy]:
         return [policy for _, policy in sorted(self.stored.items()) if policy.holder_id == holder_id]
 
+    def book_size(self, holder_id: str) -> int:
+        return sum(1 for policy in self.stored.values() if policy.holder_id == holder_id)
+
     async def held_before_cutover_by(self, holder_id: str) -> list[Policy]:
         return [policy for _, policy in sorted(self.before.items()) if policy.holder_id == holder_id]
 
@@ -141,6 +144,7 @@ class FakeUnitOfWork:
         self.stale_events = 0
         self.published: list[InternalEvent] = []
         self.pending_rescores: dict[str, tuple[date, Cause]] = {}
+        self.coalesce_from_policies = 100
         self._finishers: dict[Callable[[], Awaitable[Sequence[InternalEvent]]], None] = {}
 
     def finish_with(self, finisher: Callable[[], Awaitable[Sequence[InternalEvent]]]) -> None:

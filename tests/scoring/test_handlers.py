@@ -173,8 +173,9 @@ async def test_the_daily_run_walks_due_customers_by_date_then_id_after_its_curso
     assert [item.customer_id for item in uow.published] == ["C2", "C3", "C1"]
 
 
-async def test_a_batch_of_one_holders_policies_publishes_one_score_with_every_policy_and_the_last_trigger() -> None:
+async def test_a_batch_of_a_large_books_policies_publishes_one_score_with_every_policy_and_the_last_trigger() -> None:
     uow = FakeUnitOfWork(ruleset=RULESET)
+    uow.coalesce_from_policies = 3
     batch = [event(policy_no=f"P{index}", holder_id="C1") for index in range(5)]
     batch.append(event(policy_no="P0", holder_id="C1", version=2, event_type="additional_premium",
                        modal_premium="40000.00"))
@@ -182,8 +183,9 @@ async def test_a_batch_of_one_holders_policies_publishes_one_score_with_every_po
     handled = [await on_policy_changed(item, uow.as_unit_of_work()) for item in batch]
     [score] = await uow.finish_batch()
 
-    assert handled == [[]] * len(batch)
+    # a small book (1 and 2 policies) is scored per event; from the third policy, once at the batch's end
+    assert [len(out) for out in handled] == [1, 1, 0, 0, 0, 0]
     assert isinstance(score, CustomerScored)
-    assert (score.revision, score.trigger, len(score.policies)) == (1, "additional_premium", 5)
+    assert (score.revision, score.trigger, len(score.policies)) == (3, "additional_premium", 5)
     alone = await handle(FakeUnitOfWork(ruleset=RULESET), *batch)
     assert score.points == alone[-1].points and score.standard_premium == alone[-1].standard_premium

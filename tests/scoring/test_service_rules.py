@@ -46,14 +46,6 @@ async def scores(bootstrap_servers: str, *, expect: int, timeout_s: float = 20) 
     return [record.json() for record in records]
 
 
-async def send_each(bootstrap_servers: str, *events: dict[str, Any]) -> None:
-    """One event at a time, each after the previous one's score is out: a batch re-scores a holder once
-    (however many of their events it holds), and these tests follow every step."""
-    for count, event in enumerate(events, start=1):
-        await send(bootstrap_servers, event)
-        await scores(bootstrap_servers, expect=count)
-
-
 def latest_by_customer(bodies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     latest: dict[str, dict[str, Any]] = {}
     for body in bodies:
@@ -101,7 +93,7 @@ EVERY_EVENT_TYPE: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
 async def test_every_policy_event_type_rescores_the_holder_from_the_new_state(
     database_url: str, bootstrap_servers: str, api_tokens: dict[str, str]
 ) -> None:
-    assert set(EVERY_EVENT_TYPE) | {"policyholder_change"} == set(POLICY_EVENT_TYPES)
+    assert set(EVERY_EVENT_TYPE) | {"policyholder_change", "policy_reconciled"} == set(POLICY_EVENT_TYPES)
     customers = {event_type: fresh_id("C") for event_type in EVERY_EVENT_TYPE}
     events = []
     for event_type, (before, after, _) in EVERY_EVENT_TYPE.items():
@@ -119,9 +111,7 @@ async def test_every_policy_event_type_rescores_the_holder_from_the_new_state(
             )
         )
     async with scoring(database_url, bootstrap_servers, api_tokens):
-        await send(bootstrap_servers, *events[::2])  # every purchase, then every change
-        await scores(bootstrap_servers, expect=len(events) // 2)
-        await send(bootstrap_servers, *events[1::2])
+        await send(bootstrap_servers, *events)
         published = await scores(bootstrap_servers, expect=len(events))
 
     assert len(published) == len(events)
@@ -147,7 +137,7 @@ async def test_payouts_never_add_points(database_url: str, bootstrap_servers: st
             )
         )
     async with scoring(database_url, bootstrap_servers, api_tokens):
-        await send_each(bootstrap_servers, *events)
+        await send(bootstrap_servers, *events)
         published = await scores(bootstrap_servers, expect=4)
 
     assert [(body["trigger"], body["points"]) for body in published] == [
@@ -289,7 +279,7 @@ async def test_a_cancellation_in_cooling_off_removes_the_pending_points(
         status="cancelled",
     )
     async with scoring(database_url, bootstrap_servers, api_tokens) as client:
-        await send_each(bootstrap_servers, bought, cancelled)
+        await send(bootstrap_servers, bought, cancelled)
         published = await scores(bootstrap_servers, expect=2)
         run = await daily_run(client, api_tokens["ops"], "2026-09-30")
         view = (await client.get(f"/v1/customers/{customer}/points", headers=auth(api_tokens["ops"]))).json()
@@ -364,7 +354,8 @@ async def test_the_legacy_figure_before_cutover_does_not_depend_on_arrival_order
     other = policy_event(policy_no=fresh_id("P"), holder_id=customer, occurred_at="2016-03-01T10:00:00+08:00",
                          issued_on="2016-02-01", cooling_off_ends_on="2016-02-16", modal_premium="5000.00")
     async with scoring(database_url, bootstrap_servers, api_tokens) as client:
-        await send_each(bootstrap_servers, other, surrendered)
+        await send(bootstrap_servers, other, surrendered)
+        await scores(bootstrap_servers, expect=2)
         await send(bootstrap_servers, bought)  # stale for the current state, the version in force on 2015-07-31
         published = await scores(bootstrap_servers, expect=3)
         view = (await client.get(f"/v1/customers/{customer}/points", headers=auth(api_tokens["call_center"]))).json()

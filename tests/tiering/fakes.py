@@ -79,6 +79,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.customers = FakeCustomers()
         self.decisions = FakeDecisions()
         self.last_score_in_batch: dict[str, int] = {}
+        self.coalesce_from_policies = 100
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """As the real `prepare`: note each customer's highest score revision in the batch."""

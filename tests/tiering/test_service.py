@@ -16,8 +16,9 @@ from services.tiering.workflows.customers import set_honorary
 from shared.db import Transactions
 from shared.events.internal import CustomerScored
 from shared.events.values import Tier
+from shared.group_ruleset import load_group_ruleset
 from shared.ruleset import load_ruleset
-from shared.settings import DEFAULT_RULESET_PATH
+from shared.settings import DEFAULT_GROUP_RULESET_PATH, DEFAULT_RULESET_PATH
 from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES, TIER_DECISIONS
 from tests.builders.scores import CHINA, roster_entry, scored
 from tests.support import Record, auth, eventually, fresh_id, publish, read_topic, running, service_settings
@@ -48,21 +49,15 @@ async def history(client: httpx.AsyncClient, token: str, customer_id: str, *, co
     return await eventually(check, what=f"{count} decisions for {customer_id}")
 
 
-async def publish_each(
-    bootstrap_servers: str, client: httpx.AsyncClient, token: str, *steps: tuple[CustomerScored, ...]
-) -> None:
-    """Each step's scores, after the previous step's decision shows: scores of one customer in one batch
-    decide once (the last), and these tests follow every decision."""
-    for count, step in enumerate(steps, start=1):
-        await publish_scores(bootstrap_servers, *step)
-        await history(client, token, step[0].customer_id, count=count)
-
-
 async def grant_honorary(database_url: str, customer_id: str, honorary: Honorary) -> None:
     """What the honorary approval workflow will do on final approval, in a transaction of its own."""
     transactions = Transactions(
         engine=create_async_engine(database_url),
-        make_unit_of_work=partial(TieringUnitOfWork, ruleset=load_ruleset(DEFAULT_RULESET_PATH)),
+        make_unit_of_work=partial(
+            TieringUnitOfWork,
+            ruleset=load_ruleset(DEFAULT_RULESET_PATH),
+            group_ruleset=load_group_ruleset(DEFAULT_GROUP_RULESET_PATH),
+        ),
     )
     async with transactions.begin() as uow:
         uow.publish(
@@ -141,13 +136,13 @@ async def test_stale_scores_have_no_effect_and_history_is_newest_first(
     settings = _settings(database_url, bootstrap_servers, api_tokens)
     customer = fresh_id("C")
     async with running(create_app(settings), port=settings.http_port) as client:
-        await publish_each(
-            bootstrap_servers, client, api_tokens["call_center"],
-            (scored(customer, revision=1, points="36000.00"),),
-            (scored(customer, revision=3, points="80000.00", as_of=date(2026, 4, 1), trigger="additional_premium"),),
-            (scored(customer, revision=2, points="10.00", as_of=date(2026, 3, 20), trigger="surrender"),
-             scored(customer, revision=3, points="10.00", as_of=date(2026, 4, 2), trigger="lapse"),
-             scored(customer, revision=4, points="29999.99", as_of=date(2026, 5, 1), trigger="lapse")),
+        await publish_scores(
+            bootstrap_servers,
+            scored(customer, revision=1, points="36000.00"),
+            scored(customer, revision=3, points="80000.00", as_of=date(2026, 4, 1), trigger="additional_premium"),
+            scored(customer, revision=2, points="10.00", as_of=date(2026, 3, 20), trigger="surrender"),
+            scored(customer, revision=3, points="10.00", as_of=date(2026, 4, 2), trigger="lapse"),
+            scored(customer, revision=4, points="29999.99", as_of=date(2026, 5, 1), trigger="lapse"),
         )
         shown = await history(client, api_tokens["call_center"], customer, count=3)
         decided = await read_topic(bootstrap_servers, TIER_DECISIONS, expect=4, timeout_s=3)
@@ -241,7 +236,9 @@ async def test_daily_run_changes_nothing_unless_an_honorary_tier_is_due(
     assert without_steps(not_yet) == {"as_of": "2026-12-31", "changed": 0}
     assert without_steps(due) == {"as_of": "2027-01-02", "changed": 1}
     assert without_steps(twice) == {"as_of": "2027-01-02", "changed": 0}
-    assert due.json()["steps"] == {"honorary_tiers_lapsed": 1, "honorary_grants_expired": 0}
+    assert due.json()["steps"] == {
+        "honorary_tiers_lapsed": 1, "honorary_grants_expired": 0, "group_quarter_end_evaluated": 0
+    }
     assert [(d["tier"], d["honorary_tier"], d["trigger"], d["effective_at"]) for d in shown] == [
         ("gold", None, "daily_run", "2027-01-02"),
         ("diamond", "diamond", "honorary", "2026-06-01"),
@@ -260,13 +257,19 @@ async def test_a_legacy_vip_keeps_legacy_slides_down_and_requalifies_on_2015(
     settings = _settings(database_url, bootstrap_servers, api_tokens)
     customer = fresh_id("C")
     async with running(create_app(settings), port=settings.http_port) as client:
-        await publish_each(
-            bootstrap_servers, client, api_tokens["call_center"],
-            (scored(customer, revision=1, points="5000.00", standard_premium="25000.00", as_of=date(2015, 7, 31)),),
-            (scored(customer, revision=2, points="6000.00", standard_premium="21000.00", as_of=date(2015, 9, 1)),),
-            (scored(customer, revision=3, points="6000.00", standard_premium="19999.99", as_of=date(2016, 1, 5),
-                    trigger="partial_surrender"),),
-            (scored(customer, revision=4, points="30000.00", standard_premium="90000.00", as_of=date(2017, 1, 5)),),
+        await publish_scores(
+            bootstrap_servers,
+            scored(customer, revision=1, points="5000.00", standard_premium="25000.00", as_of=date(2015, 7, 31)),
+            scored(customer, revision=2, points="6000.00", standard_premium="21000.00", as_of=date(2015, 9, 1)),
+            scored(
+                customer,
+                revision=3,
+                points="6000.00",
+                standard_premium="19999.99",
+                as_of=date(2016, 1, 5),
+                trigger="partial_surrender",
+            ),
+            scored(customer, revision=4, points="30000.00", standard_premium="90000.00", as_of=date(2017, 1, 5)),
         )
         shown = await history(client, api_tokens["call_center"], customer, count=4)
 

@@ -23,9 +23,11 @@ from shared.ruleset import Ruleset
 
 
 class ScoringUnitOfWork(UnitOfWork):
-    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset, coalesce_from_policies: int = 100) -> None:
         super().__init__(connection)
         self.ruleset = ruleset
+        self.coalesce_from_policies = coalesce_from_policies
+        """A holder of at least this many policies is re-scored once per batch (`handlers`), not per event."""
         self.policies = PolicyRepository(connection)
         self.customers = CustomerRepository(connection)
         self.daily_runs = DailyRunRepository(connection)

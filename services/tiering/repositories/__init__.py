@@ -21,9 +21,11 @@ from shared.ruleset import Ruleset
 
 
 class TieringUnitOfWork(UnitOfWork):
-    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset) -> None:
+    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset, coalesce_from_policies: int = 100) -> None:
         super().__init__(connection)
         self.ruleset = ruleset
+        self.coalesce_from_policies = coalesce_from_policies
+        """Scores carrying at least this many policies are decided once per customer per batch."""
         self.decisions = TierDecisionRepository(connection)
         self.customers = CustomerRepository(connection, decisions=self.decisions)
         self.honorary = HonoraryRepository(connection)
