@@ -19,12 +19,11 @@ from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.tables import customers, stale_policy_events
 from shared.db import Transactions, create_engine
 from shared.events.inbound import POLICY_EVENT_ADAPTER
-from shared.group_ruleset import load_group_ruleset
 from shared.messaging_tables import OUTBOX
 from shared.migrations import upgrade_to_head
 from shared.processing import Incoming, Outcome, process
 from shared.ruleset import load_ruleset
-from shared.settings import DEFAULT_GROUP_RULESET_PATH, DEFAULT_RULESET_PATH
+from shared.settings import DEFAULT_RULESET_PATH
 from shared.topics import POLICY_EVENTS
 from tests.builders.policies import policy_event
 from tests.support import fresh_id
@@ -36,11 +35,7 @@ Db = Transactions[ScoringUnitOfWork]
 async def transactions(database_url: str) -> AsyncIterator[Db]:
     db: Db = Transactions(
         engine=create_engine(settings=ScoringSettings(database_url=database_url)),
-        make_unit_of_work=partial(
-            ScoringUnitOfWork,
-            ruleset=load_ruleset(DEFAULT_RULESET_PATH),
-            group_ruleset=load_group_ruleset(DEFAULT_GROUP_RULESET_PATH),
-        ),
+        make_unit_of_work=partial(ScoringUnitOfWork, ruleset=load_ruleset(DEFAULT_RULESET_PATH)),
     )
     await upgrade_to_head(engine=db.engine, migrations_dir=MIGRATIONS_DIR)
     yield db
@@ -55,7 +50,7 @@ def incoming(events: Sequence[dict[str, Any]]) -> list[Incoming]:
 
 
 async def apply(db: Db, batch: list[Incoming]) -> Outcome:
-    route = consumers.routes()[0]  # pas.policy-events
+    [route] = consumers.routes()
     return await process(transactions=db, batch=batch, handler_for=lambda item: route.handlers.get(item.event_type))
 
 

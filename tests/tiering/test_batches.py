@@ -23,11 +23,10 @@ from shared.db import Transactions, create_engine
 from shared.events.inbound import CUSTOMER_EVENT_ADAPTER
 from shared.events.internal import InternalEvent
 from shared.events.values import Tier
-from shared.group_ruleset import load_group_ruleset
 from shared.migrations import upgrade_to_head
 from shared.processing import Incoming, Outcome, process
 from shared.ruleset import load_ruleset
-from shared.settings import DEFAULT_GROUP_RULESET_PATH, DEFAULT_RULESET_PATH
+from shared.settings import DEFAULT_RULESET_PATH
 from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES
 from tests.builders.scores import CHINA, roster_entry, scored
 from tests.support import fresh_id
@@ -41,11 +40,7 @@ async def transactions(database_url: str) -> AsyncIterator[Db]:
 
     db: Db = Transactions(
         engine=create_engine(settings=TieringSettings(database_url=database_url)),
-        make_unit_of_work=partial(
-            TieringUnitOfWork,
-            ruleset=load_ruleset(DEFAULT_RULESET_PATH),
-            group_ruleset=load_group_ruleset(DEFAULT_GROUP_RULESET_PATH),
-        ),
+        make_unit_of_work=partial(TieringUnitOfWork, ruleset=load_ruleset(DEFAULT_RULESET_PATH)),
     )
     await upgrade_to_head(engine=db.engine, migrations_dir=MIGRATIONS_DIR)
     yield db

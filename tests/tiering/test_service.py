@@ -16,9 +16,8 @@ from services.tiering.workflows.customers import set_honorary
 from shared.db import Transactions
 from shared.events.internal import CustomerScored
 from shared.events.values import Tier
-from shared.group_ruleset import load_group_ruleset
 from shared.ruleset import load_ruleset
-from shared.settings import DEFAULT_GROUP_RULESET_PATH, DEFAULT_RULESET_PATH
+from shared.settings import DEFAULT_RULESET_PATH
 from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES, TIER_DECISIONS
 from tests.builders.scores import CHINA, roster_entry, scored
 from tests.support import Record, auth, eventually, fresh_id, publish, read_topic, running, service_settings
@@ -53,11 +52,7 @@ async def grant_honorary(database_url: str, customer_id: str, honorary: Honorary
     """What the honorary approval workflow will do on final approval, in a transaction of its own."""
     transactions = Transactions(
         engine=create_async_engine(database_url),
-        make_unit_of_work=partial(
-            TieringUnitOfWork,
-            ruleset=load_ruleset(DEFAULT_RULESET_PATH),
-            group_ruleset=load_group_ruleset(DEFAULT_GROUP_RULESET_PATH),
-        ),
+        make_unit_of_work=partial(TieringUnitOfWork, ruleset=load_ruleset(DEFAULT_RULESET_PATH)),
     )
     async with transactions.begin() as uow:
         uow.publish(
@@ -236,9 +231,7 @@ async def test_daily_run_changes_nothing_unless_an_honorary_tier_is_due(
     assert without_steps(not_yet) == {"as_of": "2026-12-31", "changed": 0}
     assert without_steps(due) == {"as_of": "2027-01-02", "changed": 1}
     assert without_steps(twice) == {"as_of": "2027-01-02", "changed": 0}
-    assert due.json()["steps"] == {
-        "honorary_tiers_lapsed": 1, "honorary_grants_expired": 0, "group_quarter_end_evaluated": 0
-    }
+    assert due.json()["steps"] == {"honorary_tiers_lapsed": 1, "honorary_grants_expired": 0}
     assert [(d["tier"], d["honorary_tier"], d["trigger"], d["effective_at"]) for d in shown] == [
         ("gold", None, "daily_run", "2027-01-02"),
         ("diamond", "diamond", "honorary", "2026-06-01"),
