@@ -5,7 +5,7 @@ writes what it published to the outbox, and commits once; only then does it wake
 nothing is ever published that was not committed.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Generic, TypeVar
 
@@ -44,6 +44,7 @@ class UnitOfWork:
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self._published: list[Publishable] = []
+        self._finishers: dict[Callable[[], Awaitable[Sequence[Publishable]]], None] = {}
         self.stale_events = 0
 
     def mark_stale(self) -> None:
@@ -59,6 +60,23 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         """Write in bulk what the repositories buffered; runs once, just before the commit."""
+
+    def finish_with(self, finisher: Callable[[], Awaitable[Sequence[Publishable]]]) -> None:
+        """Run `finisher` once in `finish_batch`, however many handlers of the batch ask for it.
+
+        A handler asks for work it wants done once per batch rather than once per event (scoring
+        re-scores a customer once however many of their policies the batch changed)."""
+        self._finishers[finisher] = None
+
+    async def finish_batch(self) -> Sequence[Publishable]:
+        """After every handler of a batch and before the outbox write: the finishers' events, in the
+        order they were first asked for; the default has none."""
+        published: list[Publishable] = []
+        while self._finishers:
+            finisher = next(iter(self._finishers))
+            del self._finishers[finisher]
+            published.extend(await finisher())
+        return published
 
     def publish(self, events: Sequence[Publishable]) -> None:
         """Queue events for the outbox; they are written in this transaction, at its end."""

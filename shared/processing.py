@@ -1,7 +1,8 @@
 """`process()`: apply a batch of decoded events in one transaction, exactly once each.
 
 Inside one transaction: claim every event id in the inbox (a duplicate, even inside the same batch,
-is skipped), run each new event's handler, queue what it returns for the outbox, commit once.
+is skipped), run each new event's handler, queue what it returns for the outbox, then what the unit
+of work's `finish_batch` returns (the work handlers asked to do once per batch), commit once.
 The caller commits the Kafka offsets only after this returns.
 """
 
@@ -91,6 +92,7 @@ async def process(
             with correlation(item.correlation_id):
                 unit_of_work.publish(await handler(item.event, unit_of_work))
             (outcome.stale if unit_of_work.stale_events > stale_before else outcome.applied).append(item)
+        unit_of_work.publish(await unit_of_work.finish_batch())
         outcome.published = len(unit_of_work.published)
         faults.crash_point("before_commit")
     faults.crash_point("after_commit")

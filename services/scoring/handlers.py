@@ -12,6 +12,14 @@ The business date a customer is scored at never goes backwards: it is the later 
 date, the customer's last scoring date and the last daily run. A late-arriving event can thus never
 put back into cooling-off a policy that a daily run (or a later event) already counted.
 
+A holder of a large book (`coalesce_from_policies`, a setting: 100) is re-scored once per batch, after
+its last event (`workflows.rescore_at_batch_end`): a holder of 2,000 policies whose events arrive
+together is scored a few times, not 2,000 times over 2,000 policies, and publishes one `CustomerScored`
+per batch with the last event's trigger. Any other holder is re-scored per event, as before: what
+downstream decides from the intermediate scores (the representative chosen when a customer first
+becomes VIP) then never depends on where a batch was cut, so a redelivery after a crash ends the same
+(the fault suite's oracle). For a large book it may: its policies arrive on every partition anyway.
+
 Stale events: an event whose version is not above the applied one is stale for the current state: it
 is recorded (`stale_policy_events`, the stale metric) and the current state ignores it. It may still
 be the policy's version in force on the day before cutover that had not arrived yet (dated before
@@ -28,7 +36,7 @@ from services.scoring.domain.cutover import customers_to_rescore, version_before
 from services.scoring.domain.policies import is_reconciliation, is_stale
 from services.scoring.mapping import cause_of, change_of, inbound_cause, profile_document, reported_experience_of
 from services.scoring.repositories import ScoringUnitOfWork
-from services.scoring.workflows import rescore, rescore_group_client
+from services.scoring.workflows import rescore, rescore_at_batch_end, rescore_group_client
 from shared.db import Publishable
 from shared.events.inbound import GroupClientUpserted, GroupExperienceReported, PolicyChanged
 from shared.events.values import Channel
@@ -72,8 +80,11 @@ async def on_policy_changed(event: PolicyChanged, uow: ScoringUnitOfWork) -> lis
         uow.policies.save_before_cutover(before_cutover)
     day = scoring_date(change.occurred_at.astimezone(uow.ruleset.zone).date(), await uow.daily_runs.latest())
     cause = cause_of(change)
+    large = [customer_id for customer_id in affected
+             if uow.policies.book_size(customer_id) >= uow.coalesce_from_policies]
+    rescore_at_batch_end(uow, large, as_of=day, cause=cause)
     published: list[Publishable] = [
-        await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id in affected
+        await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id in affected if customer_id not in large
     ]
     for client_id in group_clients:
         scored = await rescore_group_client(uow, client_id, as_of=day, cause=cause)

@@ -23,7 +23,12 @@ def create_app(settings: ScoringSettings) -> FastAPI:
         title="VIP scoring",
         settings=settings,
         ruleset=ruleset,
-        make_unit_of_work=partial(ScoringUnitOfWork, ruleset=ruleset, group_ruleset=group_ruleset),
+        make_unit_of_work=partial(
+            ScoringUnitOfWork,
+            ruleset=ruleset,
+            group_ruleset=group_ruleset,
+            coalesce_from_policies=settings.coalesce_from_policies,
+        ),
         routes=consumers.routes(),
         publishes_to=consumers.PUBLISHES_TO,
         migrations_dir=MIGRATIONS_DIR,

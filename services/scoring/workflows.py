@@ -5,11 +5,13 @@ The daily run for a date: policies whose cooling-off's last day is before it sta
 `next_pending_date`, the day after, is on or before the run's date). Due customers are found through
 the composite index on `customers (next_pending_date, customer_id)` (never a scan of every customer),
 in that order after a keyset cursor; the shared driver (`shared.daily_run`) runs each chunk in one
-transaction, which re-scores and publishes `CustomerScored` with trigger `daily_run`.
+transaction, which re-scores and publishes `CustomerScored` with trigger `daily_run`. A policy event
+re-scores its holders once per batch (`rescore_at_batch_end`).
 A re-score moves `next_pending_date` past the date, so running the same date again finds nobody and
 changes nothing. `finish` records the run: events arriving later never score before its date.
 """
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -47,6 +49,29 @@ async def rescore(uow: ScoringUnitOfWork, customer_id: str, *, as_of: date, caus
         as_of=day,
         ruleset_version=uow.ruleset.version,
     )
+
+
+def rescore_at_batch_end(uow: ScoringUnitOfWork, customer_ids: Iterable[str], *, as_of: date, cause: Cause) -> None:
+    """Re-score these customers once, after the batch's last event, whatever number of their policies it
+    changed: one `CustomerScored` per customer per batch, with the last event's trigger.
+
+    Why: a holder of N policies whose N events arrive together was re-scored N times over all N policies
+    (quadratic); the state published is the same, since a score is computed from the policies held now.
+    The date is the latest of the events' dates (the per-event path never went back either).
+    The caller holds the customers' locks until the commit.
+    """
+    if not uow.pending_rescores:
+        uow.finish_with(lambda: rescore_pending(uow))
+    for customer_id in customer_ids:
+        noted = uow.pending_rescores.pop(customer_id, None)
+        day = max(as_of, noted[0]) if noted else as_of
+        uow.pending_rescores[customer_id] = (day, cause)
+
+
+async def rescore_pending(uow: ScoringUnitOfWork) -> list[CustomerScored]:
+    """`finish_batch`: every customer noted by `rescore_at_batch_end`, in the order they were last touched."""
+    pending, uow.pending_rescores = uow.pending_rescores, {}
+    return [await rescore(uow, customer_id, as_of=day, cause=cause) for customer_id, (day, cause) in pending.items()]
 
 
 async def cooling_off_ended(uow: ScoringUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:

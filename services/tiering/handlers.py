@@ -3,9 +3,16 @@
 Each maps its event to domain values (`mapping.py`), folds them into the customer's state (locked
 by `prepare` for the whole batch, or here on first use) and settles the outcome: a decision that
 changes what a user sees is stored and returned as a `TierDecided`; the caller commits.
+
+Scores of a large book (at least `coalesce_from_policies` policies, a setting: 100) are decided once per
+customer per batch: such a score followed in the same batch by a later one of the same customer is
+folded into the state (its legacy standing counts) without a decision; the last one decides against
+what was last shown. Smaller books are decided per score, so their history never depends on where a
+batch was cut.
 """
 
 import logging
+from dataclasses import replace
 
 from services.tiering.domain.customers import apply_legacy_roster, apply_profile, apply_score
 from services.tiering.mapping import profile_of, roster_entry_of, score_of, with_feedback, with_scored
@@ -20,7 +27,8 @@ log = logging.getLogger(__name__)
 
 
 async def on_customer_scored(event: CustomerScored, uow: TieringUnitOfWork) -> list[InternalEvent]:
-    """A score whose revision is not above the last applied is stale: recorded, no effect."""
+    """A score whose revision is not above the last applied is stale: recorded, no effect. One of a large
+    book with a later score of the customer in the same batch only folds in (the later one decides)."""
     await uow.customers.lock([event.customer_id])
     stored = await uow.customers.get(event.customer_id)
     outcome = apply_score(stored.state, score=score_of(event), revision=event.revision, ruleset=uow.ruleset)
@@ -32,6 +40,11 @@ async def on_customer_scored(event: CustomerScored, uow: TieringUnitOfWork) -> l
             event.revision,
             stored.state.score_revision,
         )
+        return []
+    later_in_batch = event.revision < uow.last_score_in_batch.get(event.customer_id, 0)
+    if later_in_batch and len(event.policies) >= uow.coalesce_from_policies:
+        unshown = replace(outcome.state, shown=stored.state.shown)
+        uow.customers.save_customer(event.customer_id, state=unshown, scored=event, revision=stored.revision)
         return []
     return settle(
         uow,

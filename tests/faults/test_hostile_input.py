@@ -11,6 +11,8 @@ nothing is lost when the bad message is in scoring's durable dead letters with i
   and reject, a self-reversal and a late reversal;
 - the dashboard's 5 MB login (413 at once) and a non-ASCII token (401);
 - the audit log records call-center reads (`GET /v1/ops/audit`), and a token over its rate gets 429;
+- a holder with 2,000 policies (every partition) holds nobody back: control customers published after
+  the holder's 2,000 events are visible within seconds, and the holder's points and tier are right;
 - last: a dead letter survives a restart of `vip up` on a fresh (memory-only) broker, and
   `vip dlq replay` sends it back to its ORIGINAL partition (not the one its key hashes to, as a
   librdkafka producer would have chosen) with its original headers.
@@ -38,7 +40,7 @@ from cli.postgres import EmbeddedPostgres
 from shared.topics import AGENT_EVENTS, POLICY_EVENTS
 from tests.faults.oracle import publish, read_to_end
 from tests.faults.platform import ALL_ROLES_TOKEN, ROLE_TOKENS, ROOT, TOKEN, VIP, FaultPlatform, fault_platform
-from tests.faults.workload import PARTITIONS, build_workload, partition_of
+from tests.faults.workload import PARTITIONS, Message, build_workload, partition_of
 
 pytestmark = pytest.mark.faults
 
@@ -343,6 +345,40 @@ async def test_call_center_reads_are_audited_and_a_token_over_its_rate_gets_429(
         assert 429 in statuses
     assert all(answer.headers.get("retry-after") for answer in burst if answer.status_code == 429)
     assert (await hostile.get("entitlements", f"/v1/customers/{customer}")).status_code == 200  # others unaffected
+
+
+HOLDER_POLICIES = 2_000
+
+
+async def test_a_holder_with_2000_policies_holds_nobody_back(hostile: FaultPlatform) -> None:
+    """Each of the holder's events re-scored every policy they hold and carried them all (quadratic: about
+    150 s for 2,000, everyone behind waited); now a batch scores a holder once."""
+    holder = f"HH{uuid.uuid4().hex[:10]}"
+    policies = [
+        Message(key=f"P{holder}-{index:04d}", event_id=None, customer_id=holder, value=orjson.dumps(
+            policy_event(holder, premium="36000.00", policy_no=f"P{holder}-{index:04d}")))
+        for index in range(HOLDER_POLICIES)
+    ]
+    controls = [f"HK{uuid.uuid4().hex[:10]}" for _ in range(PARTITIONS)]
+    started = time.monotonic()
+    await publish(hostile.bootstrap_servers, POLICY_EVENTS, policies)
+    await publish(hostile.bootstrap_servers, POLICY_EVENTS, [
+        Message(key=f"P{control}", event_id=None, customer_id=control,
+                value=orjson.dumps(policy_event(control, premium="36000.00"))) for control in controls])
+    shown = [await visible(hostile, control, timeout_s=30) for control in controls]
+    controls_s = time.monotonic() - started
+    deadline = time.monotonic() + 60
+    expected = f"{36_000 * HOLDER_POLICIES}.00"
+    while (answer := await visible(hostile, holder))["points"] != expected or not answer["representative"]:
+        assert time.monotonic() < deadline, f"the holder shows {answer} after 60 s"
+        await asyncio.sleep(0.5)
+    holder_s = time.monotonic() - started
+
+    assert controls_s < 15, f"control customers behind the holder waited {controls_s:.1f} s"
+    assert holder_s < 20, f"the holder's 2,000 policies took {holder_s:.1f} s"
+    assert answer["tier"] == "diamond" and {body["tier"] for body in shown} == {"gold"}
+    assert answer["representative"]["agent_id"] == "A00000"  # the agent who sold every policy
+    assert hostile.restarts("scoring") == []
 
 
 async def test_zz_a_dead_letter_survives_a_restart_and_is_replayed_to_its_original_partition_with_its_headers(

@@ -4,11 +4,11 @@ It keeps the one rule the real repositories enforce that handlers could get wron
 without its lock. The batch and service tests against the real PostgreSQL prove the two agree.
 """
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from services.scoring.domain.customers import CustomerScore
+from services.scoring.domain.customers import Cause, CustomerScore
 from services.scoring.domain.group import GroupBook, ReportedExperience, newest_first
 from services.scoring.domain.policies import Policy, PolicyChange
 from services.scoring.mapping import policy_score_document
@@ -60,6 +60,9 @@ class FakePolicies:
 
     async def held_by(self, holder_id: str) -> list[Policy]:
         return [policy for _, policy in sorted(self.stored.items()) if policy.holder_id == holder_id]
+
+    def book_size(self, holder_id: str) -> int:
+        return sum(1 for policy in self.stored.values() if policy.holder_id == holder_id)
 
     async def held_before_cutover_by(self, holder_id: str) -> list[Policy]:
         return [policy for _, policy in sorted(self.before.items()) if policy.holder_id == holder_id]
@@ -204,6 +207,21 @@ class FakeUnitOfWork:
         self.daily_runs = FakeDailyRuns()
         self.stale_events = 0
         self.published: list[Publishable] = []
+        self.pending_rescores: dict[str, tuple[date, Cause]] = {}
+        self.coalesce_from_policies = 100
+        self._finishers: dict[Callable[[], Awaitable[Sequence[Publishable]]], None] = {}
+
+    def finish_with(self, finisher: Callable[[], Awaitable[Sequence[Publishable]]]) -> None:
+        self._finishers[finisher] = None
+
+    async def finish_batch(self) -> list[Publishable]:
+        """As `shared.db.UnitOfWork.finish_batch`: what the handlers asked to do once per batch."""
+        published: list[Publishable] = []
+        while self._finishers:
+            finisher = next(iter(self._finishers))
+            del self._finishers[finisher]
+            published.extend(await finisher())
+        return published
 
     def mark_stale(self) -> None:
         self.stale_events += 1

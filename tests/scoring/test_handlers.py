@@ -33,6 +33,7 @@ async def handle(uow: FakeUnitOfWork, *events: PolicyChanged) -> list[CustomerSc
     published: list[InternalEvent] = []
     for item in events:
         published.extend(await on_policy_changed(item, uow.as_unit_of_work()))
+        published.extend(await uow.finish_batch())
         uow.commit()
     scored = [item for item in published if isinstance(item, CustomerScored)]
     assert len(scored) == len(published)
@@ -170,3 +171,21 @@ async def test_the_daily_run_walks_due_customers_by_date_then_id_after_its_curso
     assert (first.changed, first.last_key) == (2, "2026-09-17|C3")
     assert (second.changed, second.last_key) == (1, "2026-09-19|C1")
     assert [item.customer_id for item in uow.published] == ["C2", "C3", "C1"]
+
+
+async def test_a_batch_of_a_large_books_policies_publishes_one_score_with_every_policy_and_the_last_trigger() -> None:
+    uow = FakeUnitOfWork(ruleset=RULESET)
+    uow.coalesce_from_policies = 3
+    batch = [event(policy_no=f"P{index}", holder_id="C1") for index in range(5)]
+    batch.append(event(policy_no="P0", holder_id="C1", version=2, event_type="additional_premium",
+                       modal_premium="40000.00"))
+
+    handled = [await on_policy_changed(item, uow.as_unit_of_work()) for item in batch]
+    [score] = await uow.finish_batch()
+
+    # a small book (1 and 2 policies) is scored per event; from the third policy, once at the batch's end
+    assert [len(out) for out in handled] == [1, 1, 0, 0, 0, 0]
+    assert isinstance(score, CustomerScored)
+    assert (score.revision, score.trigger, len(score.policies)) == (3, "additional_premium", 5)
+    alone = await handle(FakeUnitOfWork(ruleset=RULESET), *batch)
+    assert score.points == alone[-1].points and score.standard_premium == alone[-1].standard_premium

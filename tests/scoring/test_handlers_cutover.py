@@ -31,7 +31,7 @@ def event(**fields: Any) -> PolicyChanged:
 async def handle(uow: FakeUnitOfWork, *events: PolicyChanged) -> list[CustomerScored]:
     published: list[CustomerScored] = []
     for item in events:
-        events_out = await on_policy_changed(item, uow.as_unit_of_work())
+        events_out = [*await on_policy_changed(item, uow.as_unit_of_work()), *await uow.finish_batch()]
         published.extend(scored for scored in events_out if isinstance(scored, CustomerScored))
         uow.commit()
     return published

@@ -5,9 +5,9 @@ before it is read, one never seen starts empty, a save replaces what a later rea
 decision saved is kept in order. `test_batches.py` runs the same handlers on PostgreSQL.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -112,6 +112,15 @@ class FakeUnitOfWork(UnitOfWork):
         self.customers = FakeCustomers()
         self.decisions = FakeDecisions()
         self.group_clients = FakeGroupClients()
+        self.last_score_in_batch: dict[str, int] = {}
+        self.coalesce_from_policies = 100
+
+    async def prepare(self, events: Sequence[Any]) -> None:
+        """As the real `prepare`: note each customer's highest score revision in the batch."""
+        for event in events:
+            if isinstance(event, CustomerScored):
+                latest = self.last_score_in_batch.get(event.customer_id, 0)
+                self.last_score_in_batch[event.customer_id] = max(latest, event.revision)
 
     def as_tiering(self) -> TieringUnitOfWork:
         """What the handlers take: they use only the surface faked here."""

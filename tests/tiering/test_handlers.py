@@ -127,3 +127,30 @@ async def test_a_roster_entry_after_the_scores_re_decides_with_the_last_score_an
     assert (published.vip_since, published.effective_at) == (date(2012, 5, 1), date(2015, 10, 1))
     assert published.correlation_id == entry.event_id
     assert [policy.policy_no for policy in published.policies] == ["P-C1"]
+
+
+async def test_a_batch_of_scores_of_a_large_book_decides_once_with_the_last_against_what_was_shown() -> None:
+    uow = FakeUnitOfWork(ruleset=RULESET)
+    uow.coalesce_from_policies = 1  # each score here carries one policy
+    [first] = decided(await on_customer_scored(scored("C1", revision=1, points="36000.00"), uow.as_tiering()))
+    batch = [scored("C1", revision=revision, points=points, trigger=f"policy-{revision}")
+             for revision, points in ((2, "60000.00"), (3, "90000.00"), (4, "260000.00"))]
+    await uow.prepare(batch)
+
+    published = [event for item in batch for event in decided(await on_customer_scored(item, uow.as_tiering()))]
+
+    [last] = published
+    assert (last.revision, last.points, last.trigger) == (2, Decimal("260000.00"), "policy-4")
+    assert (last.previous_tier, last.tier) == (first.tier, Tier.DIAMOND)
+    assert [saved.revision for saved in uow.decisions.saved] == [1, 2]
+    assert uow.customers.stored["C1"].state.score_revision == 4
+
+
+async def test_a_batch_of_scores_of_a_small_book_decides_each_score() -> None:
+    uow = FakeUnitOfWork(ruleset=RULESET)
+    batch = [scored("C1", revision=1, points="36000.00"), scored("C1", revision=2, points="80000.00")]
+    await uow.prepare(batch)
+
+    published = [event for item in batch for event in decided(await on_customer_scored(item, uow.as_tiering()))]
+
+    assert [(event.revision, event.tier) for event in published] == [(1, Tier.GOLD), (2, Tier.PLATINUM)]

@@ -6,10 +6,12 @@ batch and the daily run (customers only) cannot deadlock on them.
 """
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.scoring.domain.customers import Cause
 from services.scoring.domain.cutover import customers_to_rescore
 from services.scoring.mapping import change_of
 from services.scoring.repositories.customers import CustomerRepository
@@ -24,14 +26,26 @@ from shared.ruleset import Ruleset
 
 
 class ScoringUnitOfWork(UnitOfWork):
-    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset, group_ruleset: GroupRuleset) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        *,
+        ruleset: Ruleset,
+        group_ruleset: GroupRuleset,
+        coalesce_from_policies: int = 100,
+    ) -> None:
         super().__init__(connection)
         self.ruleset = ruleset
         self.group_ruleset = group_ruleset
+        self.coalesce_from_policies = coalesce_from_policies
+        """A holder of at least this many policies is re-scored once per batch (`handlers`), not per event."""
         self.group_clients = GroupClientRepository(connection)
         self.policies = PolicyRepository(connection)
         self.customers = CustomerRepository(connection)
         self.daily_runs = DailyRunRepository(connection)
+        self.pending_rescores: dict[str, tuple[date, Cause]] = {}
+        """Customers the batch's events changed, to re-score once at the batch's end: the latest date
+        any of their events is scored at, and the last event's cause (`workflows.rescore_at_batch_end`)."""
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load the batch's policies, their holders (old and new) and what those hold,

@@ -150,6 +150,11 @@ class PolicyRepository:
         current = (self._map.loaded(policy_no) for policy_no in sorted(candidates))
         return [stored.policy for stored in current if stored is not None and stored.policy.holder_id == holder_id]
 
+    def book_size(self, holder_id: str) -> int:
+        """How many policies the holder holds or held as loaded in this transaction (an upper bound): tells
+        a large book, re-scored once per batch, from a small one, re-scored per event."""
+        return len(self._held.get(holder_id, ())) + len(self._saved_to.get(holder_id, ()))
+
     async def held_before_cutover_by(self, holder_id: str) -> list[Policy]:
         """The pre-cutover versions naming the customer as holder (saves of this transaction included)."""
         if holder_id not in self._held:

@@ -24,17 +24,33 @@ from shared.ruleset import Ruleset
 
 
 class TieringUnitOfWork(UnitOfWork):
-    def __init__(self, connection: AsyncConnection, *, ruleset: Ruleset, group_ruleset: GroupRuleset) -> None:
+    def __init__(
+        self,
+        connection: AsyncConnection,
+        *,
+        ruleset: Ruleset,
+        group_ruleset: GroupRuleset,
+        coalesce_from_policies: int = 100,
+    ) -> None:
         super().__init__(connection)
         self.ruleset = ruleset
         self.group_ruleset = group_ruleset
+        self.coalesce_from_policies = coalesce_from_policies
+        """Scores carrying at least this many policies are decided once per customer per batch."""
         self.group_clients = GroupClientRepository(connection)
         self.decisions = TierDecisionRepository(connection)
         self.customers = CustomerRepository(connection, decisions=self.decisions)
         self.honorary = HonoraryRepository(connection)
+        self.last_score_in_batch: dict[str, int] = {}
+        """Each customer's highest `CustomerScored` revision in the batch: the one score that decides
+        (`handlers.on_customer_scored` folds the earlier ones in without deciding)."""
 
     async def prepare(self, events: Sequence[Any]) -> None:
         """Lock and load every customer the batch's events are about, in three statements."""
+        for event in events:
+            if isinstance(event, CustomerScored):
+                latest = self.last_score_in_batch.get(event.customer_id, 0)
+                self.last_score_in_batch[event.customer_id] = max(latest, event.revision)
         await self.customers.lock(
             [event.customer_id for event in events if isinstance(event, CustomerScored | LegacyVipImported)]
             + [event.customer.customer_id for event in events if isinstance(event, CustomerUpserted)]
