@@ -24,7 +24,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 class Scope(BaseModel):
     """Whom the campaign reaches: every VIP (both null), a serving channel's, or a CRM branch's."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"channel": None, "branch": "GD-SZ"}]})
 
     channel: Channel | None = None
     branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")

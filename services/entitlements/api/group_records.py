@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
 
 from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_records import NewRecord, RecordKind, survey_average
@@ -44,6 +44,16 @@ def group_ruleset_of(request: Request) -> GroupRuleset:
 
 
 CurrentGroupRuleset = Annotated[GroupRuleset, Depends(group_ruleset_of)]
+
+
+IsoFormatted = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
+"""An instant written as `datetime.isoformat()` writes it (the offset as given, `+00:00`, never `Z`)."""
+
+
+class Resolved(BaseModel):
+    record_id: int
+    resolved_at: IsoFormatted
+    verified: bool | None = Field(description="whether a complaint was verified; None for a consultation")
 
 
 class Recorded(BaseModel):
@@ -181,13 +191,13 @@ async def resolve_consultation(
     body: Resolution,
     _: Recorder,
     transactions: Transactions,
-) -> dict[str, Any]:
+) -> Resolved:
     async with transactions.begin() as uow:
         resolved = await group_records.resolve(
             uow, client_id=client_id, record_id=record_id, resolved_at=body.resolved_at, outcome=body.outcome,
             verified=body.verified, now=now(),
         )
-    return {"record_id": record_id, "resolved_at": resolved["resolved_at"], "verified": resolved["verified"]}
+    return Resolved(record_id=record_id, resolved_at=resolved["resolved_at"], verified=resolved["verified"])
 
 
 @router.post("/{client_id}/surveys", status_code=status.HTTP_201_CREATED, responses=RECORDING)
