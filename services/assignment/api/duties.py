@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.duties import Completion, DutyCount, ItemState, WorkItem, compliance
@@ -29,7 +29,12 @@ router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
 RepresentativeOrOps = Annotated[Principal, Depends(require_roles("representative", "ops"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-CalendarDate = Annotated[date, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+CALENDAR_PATTERN = r"^20\d{2}-\d{2}-\d{2}$"
+"""Years 2000 to 2099 in the schema too (a JSON Schema bounds no date): a valid request is never refused."""
+CalendarDate = Annotated[
+    date, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31)),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": CALENDAR_PATTERN}),
+]
 """The dates the platform plans for: a week's end or a year's occasions stay within the calendar."""
 
 
