@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_records import NewRecord, RecordKind, survey_average
@@ -46,13 +46,9 @@ def group_ruleset_of(request: Request) -> GroupRuleset:
 CurrentGroupRuleset = Annotated[GroupRuleset, Depends(group_ruleset_of)]
 
 
-IsoFormatted = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
-"""An instant written as `datetime.isoformat()` writes it (the offset as given, `+00:00`, never `Z`)."""
-
-
 class Resolved(BaseModel):
     record_id: int
-    resolved_at: IsoFormatted
+    resolved_at: datetime
     verified: bool | None = Field(description="whether a complaint was verified; None for a consultation")
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_reports import Assessment, Summary
@@ -35,12 +35,6 @@ def now() -> datetime:
     return datetime.now().astimezone()
 
 
-IsoFormatted = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
-"""An instant written as `datetime.isoformat()` writes it (the offset as stored, `+00:00`, never `Z`)."""
-Average = Annotated[Decimal, PlainSerializer(float, return_type=float)]
-"""An average as a JSON number (4.5), as the dashboard reads it."""
-
-
 class SummaryService(BaseModel):
     code: str
     name: str
@@ -53,10 +47,10 @@ class SummaryService(BaseModel):
 class SummaryComplaint(BaseModel):
     record_id: int
     kind: str
-    received_at: IsoFormatted
+    received_at: datetime
     topic: str
     handler: str
-    resolved_at: IsoFormatted | None
+    resolved_at: datetime | None
     outcome: str | None
     verified: bool
     resolved_in_time: bool
@@ -65,7 +59,7 @@ class SummaryComplaint(BaseModel):
 
 class SummarySurvey(BaseModel):
     surveys: int
-    average: Average | None
+    average: Decimal | None
 
 
 class QuarterlySummary(BaseModel):
