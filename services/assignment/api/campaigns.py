@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from services.assignment.api.dependencies import Transactions
 from services.assignment.workflows import duties
@@ -19,7 +20,7 @@ from shared.ruleset import Duty
 router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 """The calendar the platform plans duties in (and the lunar calendar library covers)."""
-IN_CALENDAR = {"pattern": r"^20\d{2}-\d{2}-\d{2}$"}
+IN_CALENDAR: JsonDict = {"pattern": r"^20\d{2}-\d{2}-\d{2}$"}
 """The calendar's years in the schema too: a JSON Schema bounds no date."""
 
 
