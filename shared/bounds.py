@@ -14,7 +14,7 @@ from typing import Annotated
 
 import annotated_types
 from fastapi import Path, Query
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, WithJsonSchema
 
 MAX_OFFSET = 10_000_000
 EARLIEST_DAY = date(1900, 1, 1)
@@ -45,5 +45,10 @@ IsoInstant = Annotated[datetime, BeforeValidator(_iso_only)]
 """An instant in a query or a body: ISO-8601, never a number."""
 
 
-Day = Annotated[IsoDate, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
+DAY_PATTERN = r"^(19\d{2}|[2-8]\d{3}|9000)-\d{2}-\d{2}$"
+"""Years 1900 to 9000 in the schema: a JSON Schema bounds no date, so the bound is the year's digits."""
+Day = Annotated[
+    IsoDate, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
+]
 """A date in a query: ISO only, and within years 1900 to 9000 so that `day ± a year` stays a date."""

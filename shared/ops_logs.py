@@ -16,10 +16,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import Select, select
 
+from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
 from shared.messaging_tables import AUDIT_LOG, DAILY_RUN_LOG
 
-router = APIRouter(prefix="/v1/ops", tags=["operations"])
+router = APIRouter(prefix="/v1/ops", tags=["operations"], responses=PROBLEMS)
 
 OpsOrAdmin = Annotated[Principal, Depends(require_roles("ops", "admin"))]
 BeforeId = Annotated[int | None, Query(ge=1, le=2**63 - 1, description="only rows older than this id")]

@@ -28,13 +28,14 @@ from prometheus_client import Counter
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
+from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
 from shared.messaging_tables import OUTBOX
 from shared.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1/ops", tags=["operations"])
+router = APIRouter(prefix="/v1/ops", tags=["operations"], responses=PROBLEMS)
 
 OFFSETS_TIMEOUT_S = 5.0
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.account_managers import GroupClient
-from shared.api import PROBLEMS
+from shared.api import PROBLEMS, problems
 from shared.auth import Principal, require_roles
 from shared.bounds import Offset, PathId
 from shared.refusals import NotFound
@@ -67,7 +67,7 @@ async def account_managers(
     return ClientManagers(clients=[ClientManager.of(client) for client in page], limit=limit, offset=offset)
 
 
-@router.get("/group-clients/{client_id}/account-manager")
+@router.get("/group-clients/{client_id}/account-manager", responses=problems(404))
 async def account_manager(client_id: PathId, _: OpsOrGroupService, transactions: Transactions) -> ClientManager:
     async with transactions.read() as uow:
         client = await uow.group_clients.get(client_id)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from services.assignment.api.dependencies import Transactions
 from services.assignment.workflows import duties
@@ -19,12 +20,14 @@ from shared.ruleset import Duty
 router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 """The calendar the platform plans duties in (and the lunar calendar library covers)."""
+IN_CALENDAR: JsonDict = {"pattern": r"^20\d{2}-\d{2}-\d{2}$"}
+"""The calendar's years in the schema too: a JSON Schema bounds no date."""
 
 
 class Scope(BaseModel):
     """Whom the campaign reaches: every VIP (both null), a serving channel's, or a CRM branch's."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"channel": None, "branch": "GD-SZ"}]})
 
     channel: Channel | None = None
     branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -35,9 +38,12 @@ class NewCampaign(BaseModel):
 
     duty: Literal["company_news", "new_product", "service_festival"]
     title: str = Field(min_length=1, max_length=200, description='e.g. "Spring service festival 2027"')
-    starts_on: date = Field(ge=FIRST_DAY, le=LAST_DAY, description="the items open on this date")
+    starts_on: date = Field(
+        ge=FIRST_DAY, le=LAST_DAY, description="the items open on this date", json_schema_extra=IN_CALENDAR
+    )
     due_on: date | None = Field(
-        default=None, ge=FIRST_DAY, le=LAST_DAY, description="default: starts_on plus the ruleset's days"
+        default=None, ge=FIRST_DAY, le=LAST_DAY, description="default: starts_on plus the ruleset's days",
+        json_schema_extra=IN_CALENDAR,
     )
     scope: Scope = Field(default_factory=Scope)
 

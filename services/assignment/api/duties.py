@@ -12,13 +12,13 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from services.assignment.api.dependencies import Transactions
 from services.assignment.domain.duties import Completion, DutyCount, ItemState, WorkItem, compliance
 from services.assignment.repositories.work_items import View
 from services.assignment.workflows import duties
-from shared.api import PROBLEMS, CallCenter, CurrentRuleset
+from shared.api import PROBLEMS, CallCenter, CurrentRuleset, problems
 from shared.auth import Principal, require_roles
 from shared.bounds import Offset, PathId
 from shared.refusals import NotFound
@@ -29,7 +29,12 @@ router = APIRouter(prefix="/v1", tags=["duties"], responses=PROBLEMS)
 RepresentativeOrOps = Annotated[Principal, Depends(require_roles("representative", "ops"))]
 Limit = Annotated[int, Query(ge=1, le=500)]
 ItemId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-CalendarDate = Annotated[date, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31))]
+CALENDAR_PATTERN = r"^20\d{2}-\d{2}-\d{2}$"
+"""Years 2000 to 2099 in the schema too (a JSON Schema bounds no date): a valid request is never refused."""
+CalendarDate = Annotated[
+    date, Query(ge=date(2000, 1, 1), le=date(2099, 12, 31)),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": CALENDAR_PATTERN}),
+]
 """The dates the platform plans for: a week's end or a year's occasions stay within the calendar."""
 
 
@@ -113,7 +118,13 @@ def _today(ruleset: CurrentRuleset) -> date:
     return datetime.now(ruleset.zone).date()
 
 
-@router.post("/customers/{customer_id}/service-requests", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/customers/{customer_id}/service-requests", status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": Item, "description": "the same kind and reference again: the item already made"},
+        **problems(404, 409, s404="unknown customer", s409="the customer is not a VIP"),
+    },
+)
 async def report_service_request(
     customer_id: PathId, body: ServiceRequest, response: Response, _: CallCenter, ruleset: CurrentRuleset,
     transactions: Transactions,
@@ -131,7 +142,7 @@ async def report_service_request(
     return Item.of(item)
 
 
-@router.get("/representatives/{agent_id}/work-items")
+@router.get("/representatives/{agent_id}/work-items", responses=problems(404))
 async def work_list(
     agent_id: PathId, *, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
     view: View = "this_week", as_of: CalendarDate | None = None, limit: Limit = 50, offset: Offset = 0,
@@ -146,7 +157,10 @@ async def work_list(
     )
 
 
-@router.post("/work-items/{item_id}/completion")
+@router.post(
+    "/work-items/{item_id}/completion",
+    responses=problems(404, 409, s404="unknown item", s409="the item is already done or cancelled"),
+)
 async def record_done(
     item_id: ItemId, body: Done, principal: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions
 ) -> Item:
@@ -161,7 +175,7 @@ async def record_done(
     return Item.of(done)
 
 
-@router.get("/customers/{customer_id}/duties")
+@router.get("/customers/{customer_id}/duties", responses=problems(404, s404="unknown customer"))
 async def customer_duties(
     customer_id: PathId, _: RepresentativeOrOps, ruleset: CurrentRuleset, transactions: Transactions,
     year: Annotated[int | None, Query(ge=2000, le=2099)] = None,

@@ -46,6 +46,12 @@ def group_ruleset_of(request: Request) -> GroupRuleset:
 CurrentGroupRuleset = Annotated[GroupRuleset, Depends(group_ruleset_of)]
 
 
+class Resolved(BaseModel):
+    record_id: int
+    resolved_at: datetime
+    verified: bool | None = Field(description="whether a complaint was verified; None for a consultation")
+
+
 class Recorded(BaseModel):
     record_id: int
     service_code: str
@@ -181,13 +187,13 @@ async def resolve_consultation(
     body: Resolution,
     _: Recorder,
     transactions: Transactions,
-) -> dict[str, Any]:
+) -> Resolved:
     async with transactions.begin() as uow:
         resolved = await group_records.resolve(
             uow, client_id=client_id, record_id=record_id, resolved_at=body.resolved_at, outcome=body.outcome,
             verified=body.verified, now=now(),
         )
-    return {"record_id": record_id, "resolved_at": resolved["resolved_at"], "verified": resolved["verified"]}
+    return Resolved(record_id=record_id, resolved_at=resolved["resolved_at"], verified=resolved["verified"])
 
 
 @router.post("/{client_id}/surveys", status_code=status.HTTP_201_CREATED, responses=RECORDING)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_reports import Assessment, Summary
@@ -35,29 +35,71 @@ def now() -> datetime:
     return datetime.now().astimezone()
 
 
-def _summary_body(summary: Summary) -> dict[str, Any]:
-    return {
-        "client_id": summary.client_id, "year": summary.year, "quarter": summary.quarter, "level": summary.level,
-        "services": [vars(line) for line in summary.services],
-        "complaints": [vars(line) for line in summary.complaints],
-        "survey": {"surveys": summary.surveys, "average": summary.survey_average},
-    }
+class SummaryService(BaseModel):
+    code: str
+    name: str
+    yearly: int | None = Field(description="the level's yearly count; None: unlimited")
+    required_to_date: int | None
+    delivered_in_quarter: int
+    delivered_to_date: int
+
+
+class SummaryComplaint(BaseModel):
+    record_id: int
+    kind: str
+    received_at: datetime
+    topic: str
+    handler: str
+    resolved_at: datetime | None
+    outcome: str | None
+    verified: bool
+    resolved_in_time: bool
+    overdue: bool
+
+
+class SummarySurvey(BaseModel):
+    surveys: int
+    average: Decimal | None
+
+
+class QuarterlySummary(BaseModel):
+    """附件二 of one client and quarter."""
+
+    client_id: str
+    year: int
+    quarter: int
+    level: str | None
+    services: list[SummaryService]
+    complaints: list[SummaryComplaint]
+    survey: SummarySurvey
+
+    @classmethod
+    def of(cls, summary: Summary) -> "QuarterlySummary":
+        return cls(
+            client_id=summary.client_id, year=summary.year, quarter=summary.quarter, level=summary.level,
+            services=[SummaryService(**vars(line)) for line in summary.services],
+            complaints=[SummaryComplaint(**vars(line)) for line in summary.complaints],
+            survey=SummarySurvey(surveys=summary.surveys, average=summary.survey_average),
+        )
 
 
 @router.get("/group-clients/{client_id}/quarterly-summary", responses=UNKNOWN)
 async def quarterly_summary(
     client_id: PathId, _: Reader, transactions: Transactions, year: Year, quarter: Quarter
-) -> dict[str, Any]:
+) -> QuarterlySummary:
     """附件二: each service's yearly count, due by the quarter's end, delivered in the quarter and in
     the year to its end; the complaints received in the quarter and their handling; the surveys."""
     async with transactions.read() as uow:
         summary = await group_reports.summary_of(uow, client_id=client_id, year=year, quarter=quarter, now=now())
-    return _summary_body(summary)
+    return QuarterlySummary.of(summary)
 
 
 @router.get(
     "/group-clients/{client_id}/quarterly-summary.csv",
-    responses={**UNKNOWN, 200: {"content": {"text/csv": {}}, "description": "the summary as CSV"}},
+    responses={**UNKNOWN, 200: {
+        "model": QuarterlySummary, "content": {"text/csv": {}},
+        "description": "the summary as CSV (`text/csv`), one row per service, complaint and survey result",
+    }},
 )
 async def quarterly_summary_csv(
     client_id: PathId, _: Reader, transactions: Transactions, year: Year, quarter: Quarter
@@ -172,19 +214,42 @@ async def assessment(_: Reader, transactions: Transactions, year: Year, quarter:
     )
 
 
+class QuarterMovements(BaseModel):
+    quarter: int
+    became_vip: int
+    up: int
+    down: int
+    left_vip: int
+
+
+class Movements(BaseModel):
+    year: int
+    quarters: list[QuarterMovements]
+
+
+class Overview(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "clients_per_level": {"level_1": 12, "level_2": 40, "level_3": 95, "regular": 1530},
+        "overdue_complaints": 2,
+    }]})
+
+    clients_per_level: dict[str, int] = Field(description="level -> clients; `regular`: not VIP")
+    overdue_complaints: int = Field(description="complaints unresolved past the response time")
+
+
 @router.get("/group-program/movements")
-async def movements(_: Reader, transactions: Transactions, year: Year) -> dict[str, Any]:
+async def movements(_: Reader, transactions: Transactions, year: Year) -> Movements:
     """Per quarter: clients becoming VIP, moving up or down a level, leaving VIP."""
     async with transactions.read() as uow:
         quarters = await group_reports.movements_of(uow, year=year)
-    return {"year": year, "quarters": quarters}
+    return Movements(year=year, quarters=[QuarterMovements(**quarter) for quarter in quarters])
 
 
 @router.get("/group-program/overview")
-async def overview(_: Reader, transactions: Transactions) -> dict[str, Any]:
+async def overview(_: Reader, transactions: Transactions) -> Overview:
     """Clients per level (`regular`: not VIP) and complaints unresolved past the response time."""
     async with transactions.read() as uow:
         per_level = await uow.group_clients.per_level()
         overdue = await group_reports.overdue_complaints(uow, now=now())
     levels = {band.level: per_level.get(band.level, 0) for band in uow.group_ruleset.levels if band.level}
-    return {"clients_per_level": {**levels, "regular": per_level.get(None, 0)}, "overdue_complaints": overdue}
+    return Overview(clients_per_level={**levels, "regular": per_level.get(None, 0)}, overdue_complaints=overdue)

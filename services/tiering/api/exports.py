@@ -8,15 +8,18 @@ VIP status at cutover and has not fallen below legacy Gold since: judged on the 
 and the last score's `points` and `standard_premium` as strings.
 """
 
+from datetime import date
+
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from starlette.responses import StreamingResponse
 
 from services.tiering.api.dependencies import Transactions
-from shared.api import Ops
+from shared.api import PROBLEMS, Ops
 from shared.exports import NDJSON, ndjson_export
 
-router: APIRouter = APIRouter(prefix="/v1/ops/exports", tags=["operations"])
+router: APIRouter = APIRouter(prefix="/v1/ops/exports", tags=["operations"], responses=PROBLEMS)
 
 _COUNT = text("SELECT count(*) FROM customers")
 _ROWS = text(
@@ -29,7 +32,23 @@ _ROWS = text(
 )
 
 
-@router.get("/tiers", response_class=StreamingResponse, responses={200: {"content": {NDJSON: {}}}})
+class TierLine(BaseModel):
+    """One line of the export after the header line `{"export": "tiers", "rows": N}`."""
+
+    customer_id: str
+    tier: str | None = Field(description="the effective tier of the last decision; None: not a VIP")
+    standard: str | None = Field(description="the standard the tier was judged on")
+    honorary_tier: str | None
+    honorary_expires_on: date | None = Field(description="the honorary tier lapses on that day")
+    keeps_legacy: bool | None = Field(description="held legacy VIP status at cutover and never fell below legacy Gold")
+    points: str | None = Field(description="the last score's points, a decimal string")
+    standard_premium: str | None = Field(description="the last score's standard premium, a decimal string")
+
+
+@router.get("/tiers", response_class=StreamingResponse, responses={200: {
+    "model": TierLine, "content": {NDJSON: {}},
+    "description": f"`{NDJSON}`: the header line, then one `TierLine` per customer",
+}})
 async def export_tiers(_: Ops, transactions: Transactions) -> StreamingResponse:
     """Every customer tiering knows, as NDJSON from one consistent snapshot (header line first)."""
     return ndjson_export(engine=transactions.engine, name="tiers", count=_COUNT, rows=_ROWS)

@@ -22,6 +22,7 @@ from services.tiering.workflows.group_levels import evaluate_on_demand
 from services.tiering.workflows.honorary import decide_step, file_application
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
+from shared.bounds import PathId, QueryId
 from shared.refusals import NotFound
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["group program"])
@@ -102,7 +103,7 @@ class DesignationRequest(BaseModel):
 
 
 @router.post("/group-clients/{client_id}/evaluations", responses=_REFUSALS)
-async def evaluate(client_id: str, body: EvaluationRequest, _: Ops, transactions: Transactions) -> EvaluationView:
+async def evaluate(client_id: PathId, body: EvaluationRequest, _: Ops, transactions: Transactions) -> EvaluationView:
     """Evaluate one client now, as of `as_of`: stored, and published when the level or its reasons change."""
     async with transactions.begin() as uow:
         client, evaluation = await evaluate_on_demand(uow, client_id=client_id, as_of=body.as_of, at=now())
@@ -111,7 +112,7 @@ async def evaluate(client_id: str, body: EvaluationRequest, _: Ops, transactions
 
 @router.get("/group-clients/{client_id}/evaluations", responses=_REFUSALS)
 async def evaluations(
-    client_id: str, _: Ops, transactions: Transactions, limit: Annotated[int, Query(ge=1, le=100)] = 20
+    client_id: PathId, _: Ops, transactions: Transactions, limit: Annotated[int, Query(ge=1, le=100)] = 20
 ) -> ClientEvaluations:
     """The client's level, the facts the next evaluation will read, and its evaluations (newest first)."""
     async with transactions.read() as uow:
@@ -165,7 +166,7 @@ async def file(body: DesignationRequest, principal: Applicant, transactions: Tra
 
 @router.post("/group-designations/{application_id}/decisions", responses=_REFUSALS)
 async def decide(
-    application_id: str, body: DecisionRequest, principal: AnyUser, transactions: Transactions
+    application_id: PathId, body: DecisionRequest, principal: AnyUser, transactions: Transactions
 ) -> ApplicationView:
     """The decision of the step now waiting, by a user holding its role; the last approval designates."""
     at = now()
@@ -186,7 +187,7 @@ async def decide(
 
 
 @router.get("/group-designations/{application_id}", responses=_REFUSALS)
-async def show(application_id: str, _: Viewer, transactions: Transactions) -> ApplicationView:
+async def show(application_id: PathId, _: Viewer, transactions: Transactions) -> ApplicationView:
     async with transactions.read() as uow:
         application = await uow.honorary.get(application_id)
     if application is None or application.program != GROUP:
@@ -199,8 +200,8 @@ async def listing(
     _: Viewer,
     transactions: Transactions,
     state: State | None = None,
-    step: Annotated[str | None, Query(description="only designations waiting at this step")] = None,
-    client_id: str | None = None,
+    step: Annotated[str | None, Query(max_length=64, description="only designations waiting at this step")] = None,
+    client_id: QueryId | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ApplicationListing:
     """Designations, oldest first, and how many wait at each step of the group chain."""
