@@ -3,8 +3,7 @@ the group story (`examples/group-events.jsonl`) published with `vip publish`, a 
 through `vip daily-run`, then the account manager (assignment), records counting against the level's
 yearly count, the quarterly summary CSV, the investment estimate and the assessment (entitlements).
 
-The levels come from scoring and tiering (the upstream half, built in parallel): where that half is
-missing the scenario fails at the first level it waits for, hence `xfail(strict=False)` with that reason.
+The levels come from scoring (the group book) and tiering (the quarter-end evaluation).
 """
 
 import csv
@@ -20,9 +19,6 @@ from tests.e2e.platform import ROOT, Platform, eventually, running_platform, vip
 
 TOKEN = f"e2e-group-{uuid.uuid4().hex[:8]}"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-NEEDS_UPSTREAM = pytest.mark.xfail(
-    strict=False, reason="needs the upstream half (scoring's group book, tiering's evaluation) merged"
-)
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +56,6 @@ def quarter_end_evaluated(platform: Platform) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-@NEEDS_UPSTREAM
 def test_a_vip_client_gets_its_branchs_least_loaded_service_staff_as_account_manager(platform: Platform) -> None:
     quarter_end_evaluated(platform)
     key_client = client_at(platform, "GC0001", "level_1")
@@ -77,7 +72,6 @@ def test_a_vip_client_gets_its_branchs_least_loaded_service_staff_as_account_man
     assert assignment["account_manager"]["agent_id"] == "G00033" and "least loaded" in assignment["reason"]
 
 
-@NEEDS_UPSTREAM
 def test_records_count_against_the_levels_yearly_quota(platform: Platform) -> None:
     client_at(platform, "GC0002", "level_2")
     base = f"{platform.entitlements}/v1/group-clients/GC0002"
@@ -94,7 +88,6 @@ def test_records_count_against_the_levels_yearly_quota(platform: Platform) -> No
     assert (services["holiday_care"]["quota"], services["holiday_care"]["remaining"]) == (2, 0)
 
 
-@NEEDS_UPSTREAM
 def test_the_quarterly_summary_csv_the_investment_estimate_and_the_assessment(platform: Platform) -> None:
     client_at(platform, "GC0001", "level_1")
     base = f"{platform.entitlements}/v1/group-clients/GC0001"

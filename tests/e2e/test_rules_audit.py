@@ -1,9 +1,6 @@
 """Issue 17's edge cases on tiering's side, through the public interfaces of a running platform
 (`vip up`): policy and CRM events in, the call-center API (entitlements), tiering's tier history and
 the honorary applications API out.
-
-Point 3 needs scoring to send `legacy_standard_premium_before_cutover` (another branch of work): until
-it does, its scenarios are expected to fail (xfail, not strict).
 """
 
 import asyncio
@@ -86,13 +83,12 @@ def _pre_cutover_and_later(customer: str) -> tuple[dict[str, Any], dict[str, Any
         cooling_off_ends_on="2015-07-16", occurred_at="2015-07-01T10:00:00+08:00", **LEGACY_POLICY,
     )
     later = policy_event(
-        policy_no=f"P{customer}B", holder_id=customer, modal_premium="1000.00", issued_on="2016-03-01",
-        cooling_off_ends_on="2016-03-16", occurred_at="2016-03-01T10:00:00+08:00", **LEGACY_POLICY,
+        policy_no=f"P{customer}B", holder_id=customer, modal_premium="1000.00", issued_on="2016-02-01",
+        cooling_off_ends_on="2016-02-16", occurred_at="2016-03-01T10:00:00+08:00", **LEGACY_POLICY,
     )
     return pre_cutover, later
 
 
-@pytest.mark.xfail(reason="needs scoring's legacy_standard_premium_before_cutover", strict=False)
 @pytest.mark.parametrize("pre_cutover_first", [True, False], ids=["pre-cutover-first", "2016-event-first"])
 def test_a_policy_in_force_the_day_before_cutover_makes_a_legacy_gold_in_either_order(
     platform: Platform, pre_cutover_first: bool

@@ -129,8 +129,6 @@ def test_an_honorary_vip_without_policies_gets_a_representative_from_the_filing_
     filed = _post(f"{platform.tiering}/v1/honorary-applications",
                   {"customer_id": customer, "tier": "platinum", "reason": "board decision", "expires_on": None,
                    "channel": "bancassurance", "branch": branch}, APPLICANT)
-    if filed.status_code == 422 and "channel" in filed.text:
-        pytest.xfail("tiering does not take the filing channel and branch yet (issue 17 point 11, tiering side)")
     assert filed.status_code == 201, filed.text
     for role in CHAIN:
         decided = _post(f"{platform.tiering}/v1/honorary-applications/{filed.json()['id']}/decisions",

@@ -121,8 +121,6 @@ def test_scoring_publishes_the_legacy_figure_of_the_policies_as_they_stood_befor
     assert (points["points"], points["standard_premium"]) == ("26000.00", "26000.00")
 
 
-@pytest.mark.xfail(strict=False, reason="needs tiering to judge legacy standing from "
-                   "CustomerScored.legacy_standard_premium_before_cutover (the tiering helper's side of point 3)")
 @pytest.mark.parametrize("order", ["2015 first", "2016 first"])
 def test_a_2015_policy_gives_legacy_gold_whatever_the_arrival_order(platform: Platform, order: str) -> None:
     customer = _legacy_story(platform, order=order)

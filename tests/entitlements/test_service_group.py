@@ -143,6 +143,8 @@ async def test_complaints_and_surveys_reach_tiering_and_the_reports(
     assert summary_csv.headers["content-type"].startswith("text/csv")
     assert {row["section"] for row in rows} == {"service", "complaint", "survey"}
     assert next(row for row in rows if row["code"] == "claims_green_channel")["delivered_in_quarter"] == "1"
+    surveyed = next(row for row in rows if row["section"] == "survey")
+    assert (surveyed["surveys"], surveyed["survey_average"], None in surveyed) == ("1", "4.40", False)  # no extra cell
     mine = {line["code"]: line for line in estimate.json()["lines"] if line["level"] == "level_3"}
     estimated = mine["claims_green_channel"]
     assert estimated["estimate"] == f"{estimated['clients'] * 4 * 200}.00"

@@ -11,7 +11,8 @@ from services.tiering.config import TieringSettings
 from services.tiering.main import create_app
 from services.tiering.repositories.customers import LOCK_SCOPE
 from shared.locks import lock_keys
-from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES, TIER_DECISIONS
+from shared.topic_config import topic_config_for
+from shared.topics import CUSTOMER_EVENTS, CUSTOMER_SCORES, GROUP_CLIENTS, GROUP_FEEDBACK, TIER_DECISIONS
 from tests.builders.scores import scored
 from tests.support import auth, eventually, fresh_id, publish, running, service_settings
 
@@ -42,8 +43,9 @@ async def test_an_event_not_yet_applied_is_lag_and_once_applied_it_is_counted(
 
             idle = await eventually(drained, what="an idle tiering drained")
             assert idle["service"] == "tiering" and idle["lag"] == 0 and idle["outbox_backlog"] == 0
-            assert {p["topic"] for p in idle["partitions"]} == {CUSTOMER_SCORES, CUSTOMER_EVENTS}
-            assert len(idle["partitions"]) == 2 * settings.kafka_partitions
+            consumed = {CUSTOMER_SCORES, CUSTOMER_EVENTS, GROUP_CLIENTS, GROUP_FEEDBACK}
+            assert {p["topic"] for p in idle["partitions"]} == consumed
+            assert len(idle["partitions"]) == sum(topic_config_for(topic).partitions for topic in consumed)
             assert idle["applied"] == {} and idle["published"] == {}
 
             async with holder.connect() as blocking:  # the customer's lock held: tiering waits on it

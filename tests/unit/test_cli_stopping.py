@@ -7,7 +7,16 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from cli.stopping import Backlog, consumed_topics, consumer_groups, drain
-from shared.topics import AGENT_EVENTS, CUSTOMER_SCORES, POLICY_EVENTS, REPRESENTATIVES, TIER_DECISIONS
+from shared.topics import (
+    AGENT_EVENTS,
+    CUSTOMER_EVENTS,
+    CUSTOMER_SCORES,
+    GROUP_CLIENTS,
+    GROUP_FEEDBACK,
+    POLICY_EVENTS,
+    REPRESENTATIVES,
+    TIER_DECISIONS,
+)
 
 
 def backlog(scoring: int = 0, tiering: int = 0, outbox: int = 0) -> Backlog:
@@ -91,8 +100,8 @@ async def test_a_broker_that_does_not_answer_is_reported_and_the_drain_still_end
 
 def test_the_drain_reads_each_services_own_routes() -> None:
     consumed = consumed_topics()
-    assert consumed["scoring"] == [POLICY_EVENTS]
-    assert CUSTOMER_SCORES in consumed["tiering"]
+    assert consumed["scoring"] == [POLICY_EVENTS, CUSTOMER_EVENTS]  # the group program's clients come from the CRM
+    assert set(consumed["tiering"]) >= {CUSTOMER_SCORES, GROUP_CLIENTS, GROUP_FEEDBACK}
     assert set(consumed["assignment"]) >= {AGENT_EVENTS, TIER_DECISIONS}
     assert set(consumed["entitlements"]) >= {TIER_DECISIONS, REPRESENTATIVES}
 

@@ -121,7 +121,7 @@ async def quarterly_summary_csv(
         writer.writerow(["complaint", *head, "", "", "", "", "", "", complaint.received_at.isoformat(),
                          complaint.topic, complaint.handler, _cell(complaint.resolved_at), complaint.outcome or "",
                          complaint.verified, complaint.resolved_in_time, complaint.overdue, "", ""])
-    writer.writerow(["survey", *head, *[""] * 15, summary.surveys, _cell(summary.survey_average)])
+    writer.writerow(["survey", *head, *[""] * 14, summary.surveys, _cell(summary.survey_average)])  # 21 columns
     filename = f"group-summary-{client_id}-{year}-Q{quarter}.csv"
     return Response(
         out.getvalue(), media_type="text/csv; charset=utf-8",
