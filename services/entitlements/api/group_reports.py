@@ -5,13 +5,14 @@ and the program's overview (clients per level, overdue complaints) the dashboard
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
 
 from services.entitlements.api.dependencies import Transactions
 from services.entitlements.domain.group_reports import Assessment, Summary
@@ -19,6 +20,7 @@ from services.entitlements.workflows import group_reports
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
 from shared.bounds import PathId
+from shared.messaging_tables import DAILY_RUN_LOG
 from shared.problems import Problem
 
 router: APIRouter = APIRouter(prefix="/v1", tags=["group program"], responses=PROBLEMS)
@@ -33,6 +35,14 @@ UNKNOWN: dict[int | str, dict[str, Any]] = {
 
 def now() -> datetime:
     return datetime.now().astimezone()
+
+
+async def business_date(uow: Any) -> date:
+    """The insurer's date today, or the last daily run's when the platform has been run ahead of the
+    clock (a test environment with `VIP_ALLOW_FUTURE_DAILY_RUN`): what the levels were decided for."""
+    today = now().astimezone(uow.group_ruleset.zone).date()
+    last_run = await uow.connection.scalar(select(func.max(DAILY_RUN_LOG.c.as_of)))
+    return max(today, last_run) if isinstance(last_run, date) else today
 
 
 class SummaryService(BaseModel):
@@ -159,8 +169,7 @@ class InvestmentReport(BaseModel):
 @router.get("/group-program/investment")
 async def investment_estimate(_: Reader, transactions: Transactions, year: Year) -> InvestmentReport:
     async with transactions.read() as uow:
-        today = now().astimezone(uow.group_ruleset.zone).date()
-        lines = await group_reports.investment_of(uow, year=year, today=today)
+        lines = await group_reports.investment_of(uow, year=year, today=await business_date(uow))
     return InvestmentReport(
         year=year, lines=[InvestmentRow(**vars(line)) for line in lines],
         estimate_total=sum((line.estimate or Decimal(0) for line in lines), Decimal("0.00")),
