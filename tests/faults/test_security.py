@@ -18,9 +18,12 @@ from typing import Any
 
 import pytest
 
+from shared.topics import CUSTOMER_EVENTS, POLICY_EVENTS
+from tests.builders.group_clients import group_client_upserted, group_policy_event
 from tests.faults.oracle import run_workload
 from tests.faults.platform import ALL_ROLES_TOKEN, ROLE_TOKENS, SERVICE_NAMES, VIP, FaultPlatform
 from tests.faults.workload import build_workload
+from tests.support import publish
 
 pytestmark = pytest.mark.faults
 
@@ -48,7 +51,13 @@ def _concrete(path: str, known: dict[str, str]) -> str:
 # A decision on an honorary application is open to every role at the door: the application's step says
 # which role it needs (403 "this needs the role ..." otherwise). So it is asked about a real application
 # waiting for its first step, with a well-formed decision.
-BODIES = {"/v1/honorary-applications/{application_id}/decisions": {"decision": "approve"}}
+BODIES = {
+    "/v1/honorary-applications/{application_id}/decisions": {"decision": "approve"},
+    "/v1/group-designations/{application_id}/decisions": {"decision": "approve"},
+}
+# A group designation's decisions are the same machinery with the group chain: asked about a real
+# designation waiting for its first step, under its own id.
+GROUP_CLIENT = "GFAULTSEC1"
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +74,24 @@ async def populated(embedded_postgres: Any, tmp_path_factory: pytest.TempPathFac
         )
         assert filed.status_code == 201, filed.text
         platform.known_ids = {"application_id": filed.json()["id"], "customer_id": workload.customers[0]}
+        platform.known_ids["group_application_id"] = await _file_a_group_designation(platform)
         yield platform
+
+
+async def _file_a_group_designation(platform: FaultPlatform) -> str:
+    await publish(platform.bootstrap_servers, CUSTOMER_EVENTS,
+                  [(GROUP_CLIENT, group_client_upserted(client_id=GROUP_CLIENT))])
+    policy = group_policy_event(policy_no=f"P{GROUP_CLIENT}", client_id=GROUP_CLIENT)
+    await publish(platform.bootstrap_servers, POLICY_EVENTS, [(f"P{GROUP_CLIENT}", policy)])
+    applicant = {"Authorization": f"Bearer {ROLE_TOKENS['branch_group_insurance']}"}
+    body = {"client_id": GROUP_CLIENT, "level": "level_1", "reason": "fault-suite security check"}
+    for _ in range(240):
+        filed = await platform.client.post(f"{platform.url('tiering')}/v1/group-designations", json=body,
+                                           headers=applicant)
+        if filed.status_code == 201:
+            return str(filed.json()["id"])
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"the group client never reached tiering: {filed.status_code} {filed.text}")
 
 
 async def test_every_operation_refuses_a_missing_token_and_a_wrong_role(populated: FaultPlatform) -> None:
@@ -74,7 +100,10 @@ async def test_every_operation_refuses_a_missing_token_and_a_wrong_role(populate
         operations = await _operations(populated, service)
         assert operations, f"{service} publishes no operation"
         for method, path, _operation in operations:
-            url = f"{populated.url(service)}{_concrete(path, populated.known_ids)}"
+            known = populated.known_ids
+            if path.startswith("/v1/group-designations/"):
+                known = known | {"application_id": known["group_application_id"]}
+            url = f"{populated.url(service)}{_concrete(path, known)}"
             body = BODIES.get(path, {}) if method != "GET" else None
             anonymous = await populated.client.request(method, url, json=body)
             assert anonymous.status_code == 401, f"{service} {method} {path} without a token: {anonymous.status_code}"
