@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.tiering.domain.grants import expiry_due, revoke, superseded, with_ending
 from services.tiering.domain.honorary import (
     APPROVER_ROLES,
     CHAIN,
@@ -19,12 +20,8 @@ from services.tiering.domain.honorary import (
     Verdict,
     check_filing,
     decide,
-    expiry_due,
     grants,
-    revoke,
-    superseded,
     with_decision,
-    with_ending,
 )
 from shared.events.values import Tier
 from shared.refusals import Conflict, Forbidden, Invalid, Refused

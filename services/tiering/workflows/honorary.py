@@ -15,6 +15,7 @@ import uuid
 from datetime import date, datetime
 
 from services.tiering.domain.customers import Honorary
+from services.tiering.domain.grants import expiry_due, revoke, superseded, with_ending
 from services.tiering.domain.honorary import (
     CHAIN,
     INDIVIDUAL,
@@ -22,12 +23,8 @@ from services.tiering.domain.honorary import (
     Verdict,
     check_filing,
     decide,
-    expiry_due,
     grants,
-    revoke,
-    superseded,
     with_decision,
-    with_ending,
 )
 from services.tiering.repositories import TieringUnitOfWork
 from services.tiering.workflows.customers import set_honorary
