@@ -241,6 +241,9 @@ async def fault_platform(
         "VIP_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
         "VIP_API_TOKENS": _api_tokens(),
         "VIP_FAULT_MARKER_DIR": str(data_dir / "faults"),
+        # The oracle reads every customer's answer with one token, 16 at a time: far over a call-center
+        # user's rate. The rate limit itself is attacked in test_hostile_input.py (its own extra_env).
+        "VIP_HTTP_RATE_PER_S": "0",
         **(extra_env or {}),
     }
     process = spawn([VIP, "up", "--data-dir", str(data_dir), "--http-port-base", str(http_base)],
