@@ -219,7 +219,7 @@ def start_platform(
     data_dir: Path, *, broker_port: int, http_base: int, extra_env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
     """`vip up` in `data_dir`; `extra_env` may point it at an already running broker."""
-    env = {**os.environ, "VIP_API_TOKENS": f"{TOKEN}=call_center+ops+admin"}
+    env = {**os.environ, "VIP_API_TOKENS": f"{TOKEN}=call_center+ops+admin", "VIP_HTTP_RATE_PER_S": "0"}
     env.pop("VIP_KAFKA_BOOTSTRAP_SERVERS", None)
     env.update(extra_env or {})
     return subprocess.Popen(
