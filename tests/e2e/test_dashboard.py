@@ -338,19 +338,6 @@ def test_pipeline_health_and_dead_letters_with_their_reasons(platform: Platform,
     assert _chart_total(page, "chart-rates") > 0
 
 
-def test_zz_screenshot_then_log_out(platform: Platform, browser: Browser) -> None:
-    """Last in the module: the screenshot shows every view above, then the session ends."""
-    page = browser.page
-    OUTPUT.mkdir(exist_ok=True)
-    page.wait_for_timeout(5_500)  # one more refresh, so the rate chart has several points
-    page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
-    assert (OUTPUT / "dashboard.png").stat().st_size > 50_000
-    assert browser.errors == []
-    page.click("text=Log out")
-    page.wait_for_selector("#token")
-    assert httpx.get(f"{platform.dashboard}/api/overview", timeout=5).status_code == 401
-
-
 def test_the_group_panel_shows_clients_per_level_movements_overdue_complaints_and_the_assessment(
     platform: Platform, browser: Browser
 ) -> None:
@@ -369,3 +356,16 @@ def test_the_group_panel_shows_clients_per_level_movements_overdue_complaints_an
     shown = _table(page, "group-assessment")
     assert [row[0] for row in shown] == ([branch["key"] or "(none)" for branch in assessment["branches"]] or ["none"])
     assert page.query_selector("#group p.error") is None
+
+
+def test_zz_screenshot_then_log_out(platform: Platform, browser: Browser) -> None:
+    """Last in the module: the screenshot shows every view above, then the session ends."""
+    page = browser.page
+    OUTPUT.mkdir(exist_ok=True)
+    page.wait_for_timeout(5_500)  # one more refresh, so the rate chart has several points
+    page.screenshot(path=str(OUTPUT / "dashboard.png"), full_page=True)
+    assert (OUTPUT / "dashboard.png").stat().st_size > 50_000
+    assert browser.errors == []
+    page.click("text=Log out")
+    page.wait_for_selector("#token")
+    assert httpx.get(f"{platform.dashboard}/api/overview", timeout=5).status_code == 401
