@@ -13,13 +13,13 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.tiering.api.dependencies import Transactions
-from services.tiering.api.honorary import AnyUser, ApplicationListing, ApplicationView, now, today
+from services.tiering.api.honorary import AnyUser, ApplicationListing, ApplicationView, decide_for_program, now, today
 from services.tiering.domain.group import Evaluation
 from services.tiering.domain.group_state import GroupClientState
 from services.tiering.domain.honorary import GROUP, State, Verdict
 from services.tiering.repositories.group_clients import inputs_document
 from services.tiering.workflows.group_levels import evaluate_on_demand
-from services.tiering.workflows.honorary import decide_step, file_application
+from services.tiering.workflows.honorary import file_application
 from shared.api import PROBLEMS
 from shared.auth import Principal, require_roles
 from shared.bounds import PathId, QueryId
@@ -169,21 +169,10 @@ async def decide(
     application_id: PathId, body: DecisionRequest, principal: AnyUser, transactions: Transactions
 ) -> ApplicationView:
     """The decision of the step now waiting, by a user holding its role; the last approval designates."""
-    at = now()
-    async with transactions.begin() as uow:
-        application = await decide_step(
-            uow,
-            application_id=application_id,
-            user_id=principal.user_id,
-            roles=principal.roles,
-            verdict=body.decision,
-            comment=body.comment,
-            expected_step=body.step,
-            as_of=today(uow.ruleset, at),
-            at=at,
-            program=GROUP,
-        )
-    return ApplicationView.of(application)
+    return await decide_for_program(
+        application_id=application_id, verdict=body.decision, comment=body.comment, step=body.step,
+        principal=principal, transactions=transactions, program=GROUP,
+    )
 
 
 @router.get("/group-designations/{application_id}", responses=_REFUSALS)

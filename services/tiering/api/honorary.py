@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.tiering.api.dependencies import Transactions
-from services.tiering.domain.honorary import APPROVER_ROLES, REVOKER_ROLE, Application, State, Step, Verdict
+from services.tiering.domain.honorary import APPROVER_ROLES, INDIVIDUAL, REVOKER_ROLE, Application, State, Step, Verdict
 from services.tiering.workflows.honorary import decide_step, file_application, revoke_grant
 from shared.api import PROBLEMS, problems
 from shared.auth import ROLES, Principal, require_roles
@@ -180,6 +180,23 @@ async def decide(
     application_id: PathId, body: DecisionRequest, principal: AnyUser, transactions: Transactions
 ) -> ApplicationView:
     """The decision of the step now waiting, by a user holding its role; the last approval grants."""
+    return await decide_for_program(
+        application_id=application_id, verdict=body.decision, comment=body.comment, step=body.step,
+        principal=principal, transactions=transactions, program=INDIVIDUAL,
+    )
+
+
+async def decide_for_program(
+    *,
+    application_id: str,
+    verdict: Verdict,
+    comment: str | None,
+    step: str | None,
+    principal: Principal,
+    transactions: Transactions,
+    program: str,
+) -> ApplicationView:
+    """One decision route for every program's chain (honorary applications, group designations)."""
     at = now()
     async with transactions.begin() as uow:
         application = await decide_step(
@@ -187,11 +204,12 @@ async def decide(
             application_id=application_id,
             user_id=principal.user_id,
             roles=principal.roles,
-            verdict=body.decision,
-            comment=body.comment,
-            expected_step=body.step,
+            verdict=verdict,
+            comment=comment,
+            expected_step=step,
             as_of=today(uow.ruleset, at),
             at=at,
+            program=program,
         )
     return ApplicationView.of(application)
 
