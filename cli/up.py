@@ -153,19 +153,21 @@ async def run_platform(options: UpOptions, *, report: Report, environ: Mapping[s
         running.supervisor = Supervisor(specs, report=report, on_spawn=registry.record)
         await running.supervisor.start()
         report("waiting for the services to be ready ...")
-        ready = wait_ready(children=running.supervisor.children, options=options)
-        if not await _unless_shutdown(ready, shutdown):
-            return 130
-        kind = "embedded Tansu, memory only" if running.broker else "external"
-        report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens,
-                      warnings=[warning] if warning else []))
-        await shutdown.requested.wait()
+        ready = await _unless_shutdown(wait_ready(children=running.supervisor.children, options=options), shutdown)
+        if ready:
+            kind = "embedded Tansu, memory only" if running.broker else "external"
+            report(banner(options=options, postgres=postgres, broker=f"{bootstrap_servers} ({kind})", tokens=tokens,
+                          warnings=[warning] if warning else []))
+            await shutdown.requested.wait()
         if running.broker is not None:
+            # Also when stopped before every service answered ready: a producer may already have
+            # published (a service answers before `vip up` has seen all four), and what the broker
+            # holds is lost with it all the same.
             await _drain_memory_broker(
                 options=options, postgres=postgres, bootstrap_servers=bootstrap_servers, environ=environ,
                 shutdown=shutdown, report=report,
             )
-        return 0
+        return 0 if ready else 130
     except (StartupError, LaunchError, TokenFormatError) as exc:
         report(f"vip up: {exc}")
         return 1

@@ -5,7 +5,7 @@ updated), and written under the lock of the customer it is about. Entries are bu
 in one statement, in the order saved, at `flush`. The entry's fields are the table's columns.
 """
 
-from dataclasses import asdict, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.domain.records import HistoryEntry
 from services.assignment.tables import representative_history
+from shared.sql import row_of
 
 _INSERT = insert(representative_history)
 _FIELDS = tuple(field.name for field in fields(HistoryEntry))
@@ -26,7 +27,7 @@ class HistoryRepository:
         self._pending: list[dict[str, Any]] = []
 
     def save_entry(self, entry: HistoryEntry) -> None:
-        self._pending.append(asdict(entry))
+        self._pending.append(row_of(entry))
 
     async def flush(self) -> None:
         if self._pending:

@@ -5,7 +5,6 @@ duties: the birthday for holiday care, the branch for a campaign's scope.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.assignment.domain.duties import CrmProfile
 from services.assignment.tables import customer_profiles
 from shared.identity_map import IdentityMap
+from shared.sql import row_of
 
 
 def profile_of(row: Mapping[str, Any]) -> CrmProfile:
@@ -23,7 +23,7 @@ def profile_of(row: Mapping[str, Any]) -> CrmProfile:
 
 
 def row_of_profile(profile: CrmProfile) -> dict[str, Any]:
-    row = asdict(profile)
+    row = row_of(profile)
     row["profile_at"] = row.pop("at")
     return row
 

@@ -11,7 +11,6 @@ reads it before changing it. Reads: the representative's work list through the p
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -23,7 +22,7 @@ from services.assignment.domain.duties import PENDING, ItemState, NewItem, WorkI
 from services.assignment.tables import customers, work_items
 from shared.locks import lock_keys
 from shared.ruleset import ContactChannel, Duty
-from shared.sql import any_of
+from shared.sql import any_of, row_of
 
 View = Literal["this_week", "overdue", "pending"]
 _PENDING_STATES = [state.value for state in PENDING]
@@ -41,7 +40,7 @@ def item_of(row: Mapping[Any, Any]) -> WorkItem:
 
 
 def row_of_new_item(item: NewItem) -> dict[str, Any]:
-    row = asdict(item)
+    row = row_of(item)
     row["duty"] = item.duty.value
     row["channels"] = sorted(channel.value for channel in item.channels)
     row["year"] = item.year
