@@ -141,8 +141,11 @@ def customer_scored(
         serving_channel=score.serving_channel,
         pending_from=score.next_pending_date,
         legacy_standard_premium_before_cutover=score.legacy_standard_premium_before_cutover,
+        # Built without validation: every value comes from scoring's own frozen scores, already in the
+        # contract's types and bounds, and a customer of many policies paid a validation per policy per
+        # event (a fifth of scoring's CPU per event in the pipeline bench). The event itself is validated.
         policies=tuple(
-            PolicyContribution(
+            PolicyContribution.model_construct(
                 policy_no=policy.policy_no,
                 channel=policy.channel,
                 branch=policy.branch,

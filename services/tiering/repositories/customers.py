@@ -125,7 +125,7 @@ class CustomerRepository:
         """Lock and load the customers not locked yet in this transaction, with their last decisions."""
         if isinstance(customer_ids, str):
             raise TypeError("lock takes a collection of customer ids, not one id")
-        wanted = sorted(set(customer_ids) - set(self._shown))
+        wanted = sorted({key for key in customer_ids if key not in self._shown})  # no copy of every key shown
         if not wanted:
             return
         await self._map.lock(wanted)
