@@ -36,6 +36,15 @@ _BANDS = (
 )
 
 
+_READ = (
+    "client_id", "branch", "annual_standard_premium", "in_force_policies", "verified_complaints", "survey_average",
+    "evaluated_level", "score", "scale", "loyalty", "profit", "evaluated_on", "approved_level", "approved_expires_on",
+    "approved_application", "level", "revision",
+)
+"""The columns of `group_clients` the statement reads past the first step (wide ones, the experience
+document and the stored reason, are not carried through the materialized steps)."""
+
+
 def _in_band(band: str, figure: str) -> str:
     return f"{figure} >= {band}.lower_bound AND ({band}.upper_bound IS NULL OR {figure} < {band}.upper_bound)"
 
@@ -57,7 +66,7 @@ level_bands AS (
               CAST(:level_label AS text[])) WITH ORDINALITY AS b(lower_bound, upper_bound, level, label, position)
 ),
 due AS (
-  SELECT c.*,
+  SELECT {", ".join(f"c.{name}" for name in _READ)}, c.experience,
     CASE WHEN c.client_since IS NULL OR c.client_since >= CAST(:as_of AS date) THEN 0
     ELSE CAST(extract(year FROM CAST(:as_of AS date)) - extract(year FROM c.client_since) AS integer)
       - CASE WHEN (extract(month FROM CAST(:as_of AS date)), extract(day FROM CAST(:as_of AS date)))
@@ -70,8 +79,8 @@ due AS (
   WHERE c.client_id = ANY(CAST(:client_ids AS varchar[])) AND c.scored_revision > 0
     AND (c.evaluated_on IS NULL OR c.evaluated_on < CAST(:as_of AS date))
 ),
-experienced AS (
-  SELECT d.*, x.quarters_used, x.earned, x.incurred,
+experienced AS MATERIALIZED (
+  SELECT {", ".join(f"d.{name}" for name in _READ)}, d.years, x.quarters_used, x.earned, x.incurred,
     CASE WHEN x.quarters_used = 0 OR (x.earned = 0 AND x.incurred = 0) THEN NULL
          WHEN x.earned = 0 THEN CAST('Infinity' AS numeric)
          ELSE round(div(x.incurred * 20000 + x.earned, x.earned * 2) / 10000, 4) END AS loss_ratio
@@ -102,7 +111,7 @@ coefficients AS (
   JOIN loyalty_bands l ON {_in_band("l", "e.years")}
   LEFT JOIN profit_bands p ON {_in_band("p", "e.loss_ratio")}
 ),
-scored AS (
+scored AS MATERIALIZED (
   SELECT c.*, round(c.new_scale * c.new_loyalty * c.new_profit, 4) AS new_score FROM coefficients c
 ),
 evaluated AS (
@@ -118,7 +127,7 @@ approved AS (
     CASE WHEN e.approval_kept THEN e.approved_application END AS new_approved_application
   FROM evaluated e
 ),
-effective AS (
+effective AS MATERIALIZED (
   SELECT a.*,
     CASE WHEN a.in_force_policies = 0 THEN NULL
          WHEN {_rank("a.new_approved_level")} > {_rank("a.new_evaluated_level")} THEN a.new_approved_level
