@@ -23,8 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tiering.domain.group import Evaluation, ExperiencePeriod, Inputs
 from services.tiering.domain.group_state import GroupClientState
+from services.tiering.repositories.group_quarter_end import EVALUATE_CHUNK, chunk_parameters
 from services.tiering.tables import group_clients, group_evaluations
+from shared.group_ruleset import GroupRuleset
 from shared.identity_map import IdentityMap
+from shared.locks import lock_keys
+
+LOCK_SCOPE = "tiering-group-client"
 
 _INPUT_NAMES = tuple(f.name for f in fields(Inputs))
 _COLUMNS = tuple(column.name for column in group_clients.columns if column.server_default is None)
@@ -109,7 +114,7 @@ class GroupClientRepository:
             connection,
             table=group_clients,
             key="client_id",
-            lock_scope="tiering-group-client",
+            lock_scope=LOCK_SCOPE,
             value_of=_stored_of,
             row_of=_row_of,
         )
@@ -186,6 +191,31 @@ class GroupClientRepository:
             .limit(limit)
         )
         return list(rows.scalars())
+
+    async def evaluate_in_bulk(
+        self, client_ids: list[str], *, as_of: date, trigger: str, ruleset: GroupRuleset
+    ) -> list[GroupClientState]:
+        """Evaluate the clients on `as_of` in one statement (`group_quarter_end.EVALUATE_CHUNK`): lock
+        them, store every due one's evaluation and decided columns, and return those whose published
+        view changed, with their new revision (their old one is the revision minus one). A client
+        evaluated on or after `as_of` since it was found, or not known, is left alone.
+
+        The rows are changed behind the identity map: the chunk's unit of work reads no client through
+        it, before or after (the quarter-end step is its only work)."""
+        if not client_ids:
+            return []
+        await lock_keys(self._connection, scope=LOCK_SCOPE, keys=client_ids)
+        rows = await self._connection.execute(
+            EVALUATE_CHUNK, chunk_parameters(client_ids=client_ids, as_of=as_of, trigger=trigger, ruleset=ruleset)
+        )
+        return [
+            GroupClientState(
+                client_id=row.client_id, branch=row.branch, level=row.level, evaluated_level=row.evaluated_level,
+                approved_level=row.approved_level, score=row.score, scale=row.scale, loyalty=row.loyalty,
+                profit=row.profit, evaluated_on=as_of, reason=row.reason, revision=row.revision,
+            )
+            for row in rows
+        ]
 
     async def evaluations_of(self, client_id: str, *, limit: int = 20) -> list[dict[str, Any]]:
         rows = await self._connection.execute(

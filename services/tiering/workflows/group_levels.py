@@ -9,9 +9,10 @@ branch). Between evaluations the evaluated level never moves; a client without a
 policy is not VIP at once, whatever it was evaluated or approved at.
 
 The quarter-end evaluation is set-based: the daily run of a quarter-end date walks every known
-client in client-id order, a chunk per transaction (one statement each to find, lock, load, insert the
-evaluations, upsert the clients and append to the outbox). A client evaluated on or after the date is
-not due, so a date run twice evaluates nobody the second time.
+client in client-id order, a chunk per transaction, in four statements whatever the chunk's size: find
+the due clients, lock them, evaluate them in SQL (store the decided columns and the evaluations,
+return the clients whose view changed), append their decisions to the outbox. A client evaluated on
+or after the date is not due, so a date run twice evaluates nobody the second time.
 """
 
 from dataclasses import replace
@@ -154,24 +155,33 @@ async def evaluate_on_demand(
 
 async def quarter_end_evaluated(uow: TieringUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
     """A daily-run chunk: on a quarter-end date, the next `limit` known clients not yet evaluated on or
-    after it are evaluated (trigger `quarter_end`); on any other date nothing is due."""
+    after it are evaluated (trigger `quarter_end`); on any other date nothing is due.
+
+    Set-based: the repository evaluates the whole chunk in one statement (the rules of `evaluate_client`
+    written in SQL, held equal to it by `tests/tiering/test_group_quarter_end_sql.py`); what is left
+    here per client is its `GroupLevelDecided`, the same event `settle` publishes."""
     if not quarter_end(run.as_of):
         return ChunkDone(looked_at=0, changed=0)
     due = await uow.group_clients.due_for_evaluation(as_of=run.as_of, after=after, limit=limit)
-    await uow.group_clients.lock(due)
+    decided = await uow.group_clients.evaluate_in_bulk(
+        due, as_of=run.as_of, trigger=QUARTER_END, ruleset=uow.group_ruleset
+    )
     occurred_at = datetime.combine(run.as_of, time.min, tzinfo=uow.group_ruleset.zone)
     correlation_id = derive_event_id("group_quarter_end", run.as_of.isoformat())
-    changed = 0
-    for client_id in due:
-        stored = await uow.group_clients.get(client_id)
-        if not stored.known or (stored.evaluated_on is not None and stored.evaluated_on >= run.as_of):
-            continue
-        _, _, published = await evaluate_client(
-            uow, stored, as_of=run.as_of, trigger=QUARTER_END, occurred_at=occurred_at, correlation_id=correlation_id
+    as_of = run.as_of.isoformat()
+    uow.publish([
+        group_level_decided(
+            client,
+            trigger=QUARTER_END,
+            cause_id=f"group_evaluation/{QUARTER_END}/{as_of}/{client.client_id}/{client.revision - 1}",
+            correlation_id=correlation_id,
+            occurred_at=occurred_at,
+            effective_at=run.as_of,
+            ruleset_version=uow.group_ruleset.version,
         )
-        uow.publish(published)
-        changed += len(published)
-    return ChunkDone(looked_at=len(due), changed=changed, last_key=due[-1] if due else "")
+        for client in decided
+    ])
+    return ChunkDone(looked_at=len(due), changed=len(decided), last_key=due[-1] if due else "")
 
 
 async def designate(
