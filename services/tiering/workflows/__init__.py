@@ -17,5 +17,5 @@ from shared.daily_run import DailyRunStep
 DAILY_RUN_STEPS: tuple[DailyRunStep[TieringUnitOfWork], ...] = (
     DailyRunStep(name="honorary_tiers_lapsed", apply_chunk=lapse_honorary_tiers),
     DailyRunStep(name="honorary_grants_expired", apply_chunk=close_expired_grants),
-    DailyRunStep(name="group_quarter_end_evaluated", apply_chunk=quarter_end_evaluated),
+    DailyRunStep(name="group_quarter_end_evaluated", apply_chunk=quarter_end_evaluated, chunk_times=10),
 )
