@@ -107,6 +107,11 @@ class ServiceSettings(KafkaSecuritySettings):
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_json: bool = Field(default=True, description="one JSON object per log line (false: plain text)")
+    gc_young_threshold: int = Field(
+        default=50_000, ge=0,
+        description="allocations between young garbage collections (CPython's default: 700); 0 keeps "
+        "the interpreter's own (docs/performance.md: the services' garbage collection)",
+    )
     db_pool_size: int = Field(
         default=10, ge=1,
         description="database connections kept open; up to twice as many at peak (docs/deployment.md, budget)",
