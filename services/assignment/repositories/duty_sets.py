@@ -42,6 +42,8 @@ _HOLIDAY_ITEMS = text(
     "CAST(extract(year FROM p.birthday) AS int)) AS date) AS day) AS b "
     "WHERE CAST(:birthdays AS boolean) "
     "AND c.customer_id > CAST(:after AS text) AND c.customer_id <= CAST(:last AS text) AND c.tier IS NOT NULL "
+    # the same range on the profiles' key: both sides a short range scan, never the whole profiles table
+    "AND p.customer_id > CAST(:after AS text) AND p.customer_id <= CAST(:last AS text) "
     "AND p.birthday IS NOT NULL AND b.day + CAST(:days_allowed AS int) >= CAST(:from_date AS date)"
     ") AS n "
     # an item already there (a VIP since the year began, a run resumed) is left as it is
