@@ -1,29 +1,22 @@
 """The representative's duties at scale: a year's holiday items for every VIP, and the work list.
 
-    python -m bench.duties --vips 1000000 --items 50000000
+    python -m bench.duties --vips 1000000 --items 50000000 [--next-year]
 
-Uses an embedded PostgreSQL in a temporary directory and assignment's own migrations.
+An embedded PostgreSQL in a temporary directory, assignment's own migrations.
 
-1. **A year's holiday items.** `--vips` VIP customers (each with a representative and a CRM birthday)
-   are seeded with `generate_series`; the daily run's step `holiday_items_generated` (the real
-   workflow, `workflows.duties.generate_holiday_year`, through the real driver
-   `shared.daily_run.drive_daily_run`) is timed: one `INSERT ... SELECT` per chunk of `--chunk` VIPs
-   (a customer-id range, one transaction each) into the indexed `work_items`. The floor beside it: a
-   plain `INSERT ... SELECT` of the same number of rows in one statement into a copy of the table with
-   the same indexes, no conflict handling, no joins: synthetic rows (every VIP crossed
-   with `generate_series`, one date for all), and the very rows generated, copied in the same order
-   (the same keys and dates, so the same index insertion pattern). A second run of the same date is
-   timed too (it must add nothing).
-2. **The work list at `--items` items.** The table is filled to `--items` rows with `generate_series`
-   (indexes dropped while loading, then built again: the state the table would be in), spread over
-   5,000 representatives, due dates over two years, 30 % of items still to be done. Then the
-   repository's `work_list` (the real query, through SQLAlchemy and asyncpg) is run `--runs` times for
-   random representatives, dates and views (this week, overdue, pending; first page of 50): its
-   latency end to end (p50/p95/p99), and the server's execution time of the same statement with the
-   same parameters (`EXPLAIN (ANALYZE, TIMING OFF)`), with the full `EXPLAIN (ANALYZE, BUFFERS)` of
-   one run and the generic plan a prepared statement falls back to.
-3. **The next year into the full table** (`--next-year`): the holiday items of the following year
-   generated into the `--items`-row table, as the daily run of each new year meets it.
+1. **A year's holiday items.** `--vips` VIPs (each with a representative and a CRM birthday) seeded
+   with `generate_series`; the daily run's step `holiday_items_generated` timed through the real
+   driver (`shared.daily_run.drive_daily_run`, chunks of `--chunk` VIPs), then the same date again
+   (it must add nothing). The floors beside it, each one plain `INSERT ... SELECT` into a copy of the
+   table with the same indexes: synthetic rows (the VIPs crossed with `generate_series`, one date for
+   all) and the very rows generated, in the same order (the same index insertion pattern).
+2. **The work list at `--items` items.** The table filled with `generate_series` (indexes dropped
+   while loading, then built again), 5,000 representatives, due dates over two years, 30 % still to
+   be done. The repository's `work_list` runs `--runs` times for random representatives, dates and
+   views (first page of 50): p50/p95/p99 end to end, and the server's execution time of each same
+   call (`EXPLAIN (ANALYZE, TIMING OFF)`); then one run's `EXPLAIN (ANALYZE, BUFFERS)` and the
+   generic plan a prepared statement falls back to, run.
+3. **The next year into the full table** (`--next-year`), as the daily run of each new year meets it.
 """
 
 import argparse
@@ -164,15 +157,10 @@ async def fill(engine: AsyncEngine, *, vips: int, items: int) -> None:
     wanted = max(items - have, 0)
     print(f"filling work_items to {items:,} rows ({wanted:,} more), indexes dropped while loading ...", flush=True)
     async with engine.connect() as connection:
-        indexes = [
-            (name, definition)
-            for name, definition in (
-                await connection.execute(text(
-                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'work_items' "
-                    "AND indexname <> 'work_items_pkey'"
-                ))
-            ).all()
-        ]
+        indexes = [tuple(row) for row in await connection.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'work_items' "
+            "AND indexname <> 'work_items_pkey'"
+        ))]
     started = time.perf_counter()
     async with engine.begin() as connection:
         for name, _ in indexes:
