@@ -107,7 +107,7 @@ async def insert_holiday_items(
     `date + interval` does). An occasion a customer already has is skipped by `ON CONFLICT DO
     NOTHING`: always one probe of the unique index per row, whatever the statistics say. (An anti-join
     `NOT EXISTS` was measured as the alternative: its plan follows the table's statistics, and with the
-    table analyzed while small it scanned `work_items` for every chunk; no faster when it probed.)
+    table analyzed while small it scanned `work_items` for every chunk; hardly faster when it probed.)
     Returns the items added."""
     result = await connection.execute(
         _HOLIDAY_ITEMS,
