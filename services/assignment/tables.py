@@ -182,7 +182,11 @@ Index(
     postgresql_where=PENDING_ITEM,
 )
 Index("ix_work_items_falling_due", work_items.c.due_on, postgresql_where=text("state = 'open'"))
-Index("ix_work_items_year_agent", work_items.c.year, work_items.c.agent_id)
+Index("ix_work_items_year", work_items.c.year, postgresql_using="brin")
+"""The ops figures read a whole year (`duty_figures`): a BRIN range of a few pages, since items are
+written in year order (each year's holiday items at its start). It replaced a B-tree on (year, agent):
+the figures group by the holder (`coalesce(done_by_agent, agent_id)`), so the agent column served no
+query, and the B-tree was the most expensive index to keep while a year's items were generated."""
 
 campaigns = Table(
     "campaigns",
@@ -204,5 +208,9 @@ holiday_years = Table(
     metadata,
     Column("year", Integer, primary_key=True),
     Column("generated_on", Date, nullable=False, comment="the daily run's date that generated the year ahead"),
-    Column("items", Integer, nullable=False),
+    Column("items", Integer, nullable=False, comment="items added so far"),
+    Column(
+        "complete", Boolean, nullable=False, server_default="true",
+        comment="false while the year is generated chunk by chunk: a run stopped half-way resumes it",
+    ),
 )

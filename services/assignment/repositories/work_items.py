@@ -14,12 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, func, select, text, update
+from sqlalchemy import Boolean, Select, and_, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.domain.duties import PENDING, ItemState, NewItem, WorkItem
-from services.assignment.tables import customers, work_items
+from services.assignment.tables import PENDING_ITEM, customers, work_items
 from shared.locks import lock_keys
 from shared.ruleset import ContactChannel, Duty
 from shared.sql import any_of, row_of
@@ -146,23 +146,30 @@ class WorkItemRepository:
     async def work_list(
         self, agent_id: str, *, view: View, as_of: date, limit: int, offset: int
     ) -> list[WorkItem]:
-        """The representative's items still to be done, by due date: due from `as_of` to the week's
-        Sunday (`this_week`), due before `as_of` (`overdue`), or all (`pending`). One range scan of
-        the partial index (agent, due date)."""
-        conditions = [work_items.c.agent_id == agent_id, work_items.c.state.in_(_PENDING_STATES)]
-        if view == "this_week":
-            sunday = as_of + timedelta(days=6 - as_of.weekday())
-            conditions += [work_items.c.due_on >= as_of, work_items.c.due_on <= sunday]
-        elif view == "overdue":
-            conditions.append(work_items.c.due_on < as_of)
-        statement = (
-            select(work_items)
-            .where(and_(*conditions))
-            .order_by(work_items.c.due_on, work_items.c.item_id)
-            .limit(limit)
-            .offset(offset)
-        )
+        statement = work_list_statement(agent_id, view=view, as_of=as_of, limit=limit, offset=offset)
         return [item_of(row._mapping) for row in (await self._connection.execute(statement)).all()]
+
+
+def work_list_statement(agent_id: str, *, view: View, as_of: date, limit: int, offset: int) -> Select[Any]:
+    """The representative's items still to be done, by due date: due from `as_of` to the week's Sunday
+    (`this_week`), due before `as_of` (`overdue`), or all (`pending`). One range scan of the partial
+    index `ix_work_items_work_list` (agent, due date, item), in its order, stopped by the limit: the
+    cost follows the page, not the table. The state condition is the index's own predicate written as
+    a constant, so that a prepared statement's generic plan (parameters unknown) still proves the
+    partial index usable."""
+    conditions = [work_items.c.agent_id == agent_id, literal_column(PENDING_ITEM.text, Boolean)]
+    if view == "this_week":
+        sunday = as_of + timedelta(days=6 - as_of.weekday())
+        conditions += [work_items.c.due_on >= as_of, work_items.c.due_on <= sunday]
+    elif view == "overdue":
+        conditions.append(work_items.c.due_on < as_of)
+    return (
+        select(work_items)
+        .where(and_(*conditions))
+        .order_by(work_items.c.due_on, work_items.c.item_id)
+        .limit(limit)
+        .offset(offset)
+    )
 
 
 async def is_customer_known(connection: AsyncConnection, customer_id: str) -> bool:

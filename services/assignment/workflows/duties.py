@@ -169,24 +169,41 @@ async def announce_campaign(
 
 async def generate_holiday_year(uow: AssignmentUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
     """Daily run: once a year (the first run dated in it), every VIP's holiday items of the year still
-    ahead, set-based; later runs of the year find the year recorded and do nothing."""
+    ahead, `limit` VIPs (in customer-id order after `after`) per chunk, set-based; later runs of the
+    year find the year complete and do nothing.
+
+    Safe to stop anywhere: a chunk is one transaction, and the year is recorded complete only with its
+    last chunk, so a run stopped half-way is resumed by the next one from the first VIP (the chunks
+    already written add nothing again). The commit does not wait for the WAL flush (a chunk lost in a
+    crash is redone the same way); the run's log entry, written after the last chunk with an ordinary
+    commit, flushes them all before the run answers."""
     year = run.as_of.year
     await lock_keys(uow.connection, scope="assignment-holiday-year", keys=[str(year)])
     if await duty_sets.year_generated(uow.connection, year):
         return ChunkDone(looked_at=0, changed=0)
+    await duty_sets.commit_without_waiting(uow.connection)
+    chunk = await duty_sets.next_vips(uow.connection, after=after, limit=limit)
     duties = uow.ruleset.duties
-    fixed = holiday_items("", year=year, birthday=None, from_date=run.as_of, duties=duties)
-    added = await duty_sets.insert_fixed_occasions(uow.connection, year=year, occasions=fixed)
-    if Occasion.BIRTHDAY in duties.holiday_occasions:
-        rule = duties.rule(Duty.HOLIDAY_CARE)
-        added += await duty_sets.insert_birthdays(
-            uow.connection, year=year, key=holiday_key(Occasion.BIRTHDAY, year),
-            label=f"{LABELS[Occasion.BIRTHDAY]} {year}",
-            opens_before=rule.opens_days_before, days_allowed=rule.days_allowed,
-            channels=[channel.value for channel in rule.channels], from_date=run.as_of,
+    rule = duties.rule(Duty.HOLIDAY_CARE)
+    added = 0
+    if chunk.vips:
+        birthday = (
+            duty_sets.BirthdayItem(
+                key=holiday_key(Occasion.BIRTHDAY, year), label=f"{LABELS[Occasion.BIRTHDAY]} {year}",
+                opens_before=rule.opens_days_before, days_allowed=rule.days_allowed,
+            )
+            if Occasion.BIRTHDAY in duties.holiday_occasions
+            else None
         )
-    await duty_sets.record_year(uow.connection, year=year, generated_on=run.as_of, items=added)
-    return ChunkDone(looked_at=0, changed=added)
+        added = await duty_sets.insert_holiday_items(
+            uow.connection, year=year, after=after, last=chunk.last,
+            fixed=holiday_items("", year=year, birthday=None, from_date=run.as_of, duties=duties),
+            birthday=birthday, channels=[channel.value for channel in rule.channels], from_date=run.as_of,
+        )
+    await duty_sets.record_year_progress(
+        uow.connection, year=year, generated_on=run.as_of, items=added, complete=chunk.vips < limit
+    )
+    return ChunkDone(looked_at=chunk.vips, changed=added, last_key=chunk.last)
 
 
 async def mark_items_overdue(uow: AssignmentUnitOfWork, *, run: DailyRun, after: str, limit: int) -> ChunkDone:
