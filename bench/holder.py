@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench.instances import Instances
 from bench.pipeline import TOKEN, drained, produce, start_platform, wait_ready
 from cli.launch import free_port
 
@@ -105,7 +106,7 @@ async def applied(*, bootstrap: str, http_base: int, messages: list[tuple[bytes,
         while True:
             expected = published_before + len(messages) + control.count
             try:
-                done, committed = await drained(client, http_base, published=expected)
+                done, committed = await drained(client, Instances.of_vip_up(http_base), published=expected)
             except httpx.HTTPError:  # a service busy with a long batch answers its metrics late
                 continue
             now = time.perf_counter() - started

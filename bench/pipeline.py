@@ -10,13 +10,16 @@ directory on free ports, then:
    `pas.policy-events` and waits until the entitlements service has applied N tier decisions and
    the last customer answers at the call-center API.
 The last line is `pipeline_events_per_s=<x> baseline_events_per_s=<y> ratio=<x/y>`.
+
+`--instances 2` starts one more process of each service beside `vip up`'s, with the same environment
+(`bench/instances.py`): each consumer group splits its partitions between the two, the run must
+drain all the same, and what each instance committed is printed (the split).
 """
 
 import argparse
 import asyncio
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
@@ -31,6 +34,15 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from bench.instances import (
+    Instances,
+    handled,
+    metric,
+    metrics_of,
+    print_split,
+    start_extra_instances,
+    wait_until_sharing,
+)
 from cli.launch import free_port
 
 TOKEN = f"bench-{uuid.uuid4().hex[:8]}"
@@ -154,27 +166,12 @@ async def baseline_rate(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> 
     return len(messages) / elapsed
 
 
-def metric(metrics_text: str, name: str, **labels: str) -> float:
-    """The sum of a metric's samples whose labels include `labels`."""
-    pattern = re.compile(rf"^{name}(?:\{{([^}}]*)\}})? ([0-9.e+-]+)$", re.M)
-    wanted = [f'{key}="{value}"' for key, value in labels.items()]
-    return sum(
-        float(value) for found, value in pattern.findall(metrics_text) if all(part in found for part in wanted)
-    )
-
-
-def handled(metrics_text: str, topic: str) -> float:
-    """Messages of `topic` whose batch has been committed: applied, duplicate, ignored, stale or parked."""
-    outcomes = ("processed", "duplicate", "ignored", "stale", "dead_lettered")
-    return sum(metric(metrics_text, f"vip_events_{outcome}_total", topic=topic) for outcome in outcomes)
-
-
-async def drained(client: httpx.AsyncClient, http_base: int, *, published: int) -> tuple[bool, int]:
+async def drained(client: httpx.AsyncClient, instances: Instances, *, published: int) -> tuple[bool, int]:
     """Whether every service has committed all its upstream produced and emptied its outbox.
 
     Counted from what was committed (not merely read), so a batch still in flight keeps it false.
     Returns (drained, inbound events scoring has committed so far)."""
-    texts = [(await client.get(f"http://127.0.0.1:{http_base + offset}/metrics")).text for offset in range(4)]
+    texts = [await metrics_of(client, ports) for ports in instances.ports.values()]
     scoring, tiering, assignment, entitlements = texts
     scores = metric(scoring, "vip_events_published_total", topic="vip.customer-scores.v1")
     decisions = metric(tiering, "vip_events_published_total", topic="vip.tier-decisions.v1")
@@ -191,7 +188,7 @@ async def drained(client: httpx.AsyncClient, http_base: int, *, published: int) 
     return done, committed
 
 
-async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[bytes, bytes]]) -> float:
+async def pipeline_rate(bootstrap: str, instances: Instances, messages: list[tuple[bytes, bytes]]) -> float:
     """Events/s from the first publish until every service has drained and the last customer answers."""
     last_customer = orjson.loads(messages[-1][1])["policy"]["holder_id"]
     async with httpx.AsyncClient(timeout=10) as client:
@@ -200,11 +197,11 @@ async def pipeline_rate(bootstrap: str, http_base: int, messages: list[tuple[byt
         print(f"  published {len(messages)} events in {time.perf_counter() - started:.1f} s", flush=True)
         last_report = 0.0
         while True:
-            done, consumed = await drained(client, http_base, published=len(messages))
+            done, consumed = await drained(client, instances, published=len(messages))
             now = time.perf_counter() - started
             if done:
                 answer = await client.get(
-                    f"http://127.0.0.1:{http_base + 3}/v1/customers/{last_customer}",
+                    f"http://127.0.0.1:{instances.ports['entitlements'][0]}/v1/customers/{last_customer}",
                     headers={"Authorization": f"Bearer {TOKEN}"},
                 )
                 if answer.status_code == 200:
@@ -251,8 +248,15 @@ async def main(arguments: Any) -> None:
         broker_port, http_base = free_port(), 18_000 + random.randint(0, 400) * 10
         print(f"starting the platform (data in {data_dir}) ...", flush=True)
         platform = start_platform(data_dir, broker_port=broker_port, http_base=http_base)
+        instances = Instances.of_vip_up(http_base)
         try:
             await wait_ready([http_base + offset for offset in range(4)], platform)
+            if arguments.instances > 1:
+                (data_dir / "extra").mkdir()
+                instances = start_extra_instances(
+                    platform, http_base=http_base, count=arguments.instances - 1, log_dir=data_dir / "extra"
+                )
+                await wait_until_sharing(instances, log_dir=data_dir / "extra")
             bootstrap = f"127.0.0.1:{broker_port}"
             run = uuid.uuid4().hex[:4].upper()
             generate = realistic_events if arguments.mix == "realistic" else synthetic_events
@@ -261,9 +265,12 @@ async def main(arguments: Any) -> None:
             baseline = await baseline_rate(bootstrap, messages)
             print(f"  {baseline:,.0f} messages/s", flush=True)
             print(f"pipeline: {len(messages)} {arguments.mix} events through four services ...", flush=True)
-            pipeline = await pipeline_rate(bootstrap, http_base, messages)
+            pipeline = await pipeline_rate(bootstrap, instances, messages)
             print(f"  {pipeline:,.0f} events/s", flush=True)
+            if arguments.instances > 1:
+                await print_split(instances)
         finally:
+            instances.stop()
             platform.send_signal(signal.SIGINT)
             platform.wait(timeout=60)
     print(f"pipeline_events_per_s={pipeline:.1f} baseline_events_per_s={baseline:.1f} ratio={pipeline / baseline:.4f}")
@@ -276,5 +283,9 @@ if __name__ == "__main__":
         "--mix", choices=["new_business", "realistic"], default="new_business",
         help="new_business: one purchase for each of N customers; realistic: 1-4 policies a customer, "
         "updates, payouts, surrenders, lapses, group-channel policies",
+    )
+    parser.add_argument(
+        "--instances", type=int, default=1,
+        help="processes per service, one consumer group each (2: vip up's and one more beside it)",
     )
     asyncio.run(main(parser.parse_args()))

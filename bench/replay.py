@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import orjson
 
+from bench.instances import Instances
 from bench.pipeline import TOKEN, drained, produce, realistic_events, start_platform, wait_ready
 from cli.broker import TansuBroker
 from cli.launch import free_port
@@ -31,7 +32,7 @@ async def _until_drained(http_base: int, published: int) -> None:
     async with httpx.AsyncClient(timeout=10) as client:
         last_report = time.perf_counter()
         while True:
-            done, consumed = await drained(client, http_base, published=published)
+            done, consumed = await drained(client, Instances.of_vip_up(http_base), published=published)
             if done:
                 return
             if time.perf_counter() - last_report > 5:
