@@ -96,6 +96,7 @@ def serve_entitlements(database_url: str, port: int) -> None:
     from services.entitlements.config import EntitlementsSettings
     from services.entitlements.main import create_app
     from shared.http import serve
+    from shared.service import collect_garbage_less_often
 
     settings = EntitlementsSettings(
         database_url=database_url, http_port=port, api_tokens=f"{TOKEN}=call_center", log_level="WARNING",
@@ -108,6 +109,7 @@ def serve_entitlements(database_url: str, port: int) -> None:
         """Migrations were run by the parent; no consumer loop or relay: no broker in this bench."""
 
     runtime.start = start_without_broker
+    collect_garbage_less_often(young_threshold=settings.gc_young_threshold)  # as `run_service` does
     serve(app=app, host="127.0.0.1", port=port)
 
 
