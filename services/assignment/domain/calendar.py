@@ -7,6 +7,7 @@ the second Sunday of May, Father's Day the third Sunday of June. A birthday of 2
 """
 
 from datetime import date, timedelta
+from functools import cache
 
 from lunardate import LunarDate
 
@@ -28,8 +29,10 @@ def birthday_in(year: int, birthday: date) -> date:
         return date(year, 2, 28)
 
 
+@cache
 def festival_date(occasion: Occasion, year: int) -> date:
-    """The date of a fixed (non-birthday) occasion in `year`."""
+    """The date of a fixed (non-birthday) occasion in `year`; remembered, since every VIP of the year
+    asks for the same few (the lunar conversion was most of a new VIP's holiday items' cost)."""
     if occasion is Occasion.SPRING_FESTIVAL:
         return _solar(LunarDate(year, 1, 1))
     if occasion is Occasion.MID_AUTUMN:
