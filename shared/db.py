@@ -38,13 +38,35 @@ Publishable = InternalEvent | GroupEvent
 program's (keyed by client); both carry `topic`, `key`, `event_id`, `correlation_id`."""
 
 
+Finisher = Callable[[], Awaitable[Sequence[Publishable]]]
+
+
+class BatchFinishers:
+    """Work asked for once per batch, however many handlers ask: run in the order first asked, each
+    once (a finisher asking for another while running gets it run too)."""
+
+    def __init__(self) -> None:
+        self._pending: dict[Finisher, None] = {}
+
+    def ask(self, finisher: Finisher) -> None:
+        self._pending[finisher] = None
+
+    async def run(self) -> list[Publishable]:
+        published: list[Publishable] = []
+        while self._pending:
+            finisher = next(iter(self._pending))
+            del self._pending[finisher]
+            published.extend(await finisher())
+        return published
+
+
 class UnitOfWork:
     """One open transaction. A service subclasses it to hang its repositories on `connection`."""
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.connection = connection
         self._published: list[Publishable] = []
-        self._finishers: dict[Callable[[], Awaitable[Sequence[Publishable]]], None] = {}
+        self._finishers = BatchFinishers()
         self.stale_events = 0
 
     def mark_stale(self) -> None:
@@ -61,22 +83,17 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write in bulk what the repositories buffered; runs once, just before the commit."""
 
-    def finish_with(self, finisher: Callable[[], Awaitable[Sequence[Publishable]]]) -> None:
+    def finish_with(self, finisher: Finisher) -> None:
         """Run `finisher` once in `finish_batch`, however many handlers of the batch ask for it.
 
         A handler asks for work it wants done once per batch rather than once per event (scoring
         re-scores a customer once however many of their policies the batch changed)."""
-        self._finishers[finisher] = None
+        self._finishers.ask(finisher)
 
     async def finish_batch(self) -> Sequence[Publishable]:
         """After every handler of a batch and before the outbox write: the finishers' events, in the
         order they were first asked for; the default has none."""
-        published: list[Publishable] = []
-        while self._finishers:
-            finisher = next(iter(self._finishers))
-            del self._finishers[finisher]
-            published.extend(await finisher())
-        return published
+        return await self._finishers.run()
 
     def publish(self, events: Sequence[Publishable]) -> None:
         """Queue events for the outbox; they are written in this transaction, at its end."""

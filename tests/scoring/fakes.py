@@ -4,7 +4,7 @@ It keeps the one rule the real repositories enforce that handlers could get wron
 without its lock. The batch and service tests against the real PostgreSQL prove the two agree.
 """
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -15,7 +15,7 @@ from services.scoring.mapping import policy_score_document
 from services.scoring.repositories import ScoringUnitOfWork
 from services.scoring.repositories.customers import StoredCustomer
 from services.scoring.repositories.group_clients import StoredGroupClient
-from shared.db import Publishable
+from shared.db import BatchFinishers, Finisher, Publishable
 from shared.group_ruleset import GroupRuleset, load_group_ruleset
 from shared.ruleset import Ruleset
 from shared.settings import DEFAULT_GROUP_RULESET_PATH
@@ -209,19 +209,14 @@ class FakeUnitOfWork:
         self.published: list[Publishable] = []
         self.pending_rescores: dict[str, tuple[date, Cause]] = {}
         self.coalesce_from_policies = 100
-        self._finishers: dict[Callable[[], Awaitable[Sequence[Publishable]]], None] = {}
+        self._finishers = BatchFinishers()
 
-    def finish_with(self, finisher: Callable[[], Awaitable[Sequence[Publishable]]]) -> None:
-        self._finishers[finisher] = None
+    def finish_with(self, finisher: Finisher) -> None:
+        self._finishers.ask(finisher)
 
     async def finish_batch(self) -> list[Publishable]:
         """As `shared.db.UnitOfWork.finish_batch`: what the handlers asked to do once per batch."""
-        published: list[Publishable] = []
-        while self._finishers:
-            finisher = next(iter(self._finishers))
-            del self._finishers[finisher]
-            published.extend(await finisher())
-        return published
+        return await self._finishers.run()
 
     def mark_stale(self) -> None:
         self.stale_events += 1
