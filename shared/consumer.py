@@ -121,6 +121,7 @@ class BatchConsumer(Generic[U]):
         if applied is None:
             return  # stopping during an outage: nothing committed, the batch is redelivered
         outcome, failed = applied
+        self._observe_waits(records)
         rejected.extend(failed)
         if rejected:
             await self._dead_letters.park(rejected)
@@ -131,6 +132,18 @@ class BatchConsumer(Generic[U]):
             await faults.crash_point_once_published("after_publish", engine=self._transactions.engine)
         await self._commit(consumer, batch)
         self._metrics.batch_seconds.observe(time.perf_counter() - started)
+
+    def _observe_waits(self, records: list[ConsumerRecord[Any, Any]]) -> None:
+        """Each message's wait, from its broker timestamp to now, just after the commit that made its
+        effect visible (`vip_record_wait_seconds`): where a hop's share of the end-to-end latency goes."""
+        now_ms = time.time() * 1000
+        by_topic: dict[str, list[float]] = {}
+        for record in records:
+            by_topic.setdefault(record.topic, []).append(max(0.0, now_ms - record.timestamp) / 1000)
+        for topic, waits in by_topic.items():
+            histogram = self._metrics.record_wait.labels(topic)
+            for wait in waits:
+                histogram.observe(wait)
 
     def _decode(self, records: list[ConsumerRecord[Any, Any]]) -> tuple[list[Incoming], list[Rejected]]:
         decoded: list[Incoming] = []
@@ -262,14 +275,21 @@ class BatchConsumer(Generic[U]):
         end = await consumer.end_offsets(partitions)
         # Tansu answers ListOffsets "latest" with the start of the last batch plus one, below the
         # real end when that batch holds several records (cli/stopping.py); the high watermark of this
-        # member's last fetch is the real end for the partitions it owns.
+        # member's last fetch is the real end for the partitions it owns (and only those: aiokafka asserts
+        # ownership, and another member's partition, or any before the first assignment, is not ours).
+        owned = consumer.assignment()
         for tp in partitions:
-            end[tp] = max(end[tp], consumer.highwater(tp) or 0)
+            if tp in owned:
+                end[tp] = max(end[tp], consumer.highwater(tp) or 0)
         return [(tp, done[tp], end[tp]) for tp in partitions]
 
     async def _record_lag(self, consumer: AIOKafkaConsumer) -> None:
         for tp in consumer.assignment():
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
+            highwater = consumer.highwater(tp) if tp in consumer.assignment() else None
+            if highwater is None:
+                continue  # nothing fetched yet, or revoked by a rebalance during an earlier await
+            try:
                 position = await consumer.position(tp)
-                self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))
+            except IllegalStateError:
+                continue  # revoked while awaiting: its lag is the new owner's to report
+            self._metrics.consumer_lag.labels(tp.topic, str(tp.partition)).set(max(0, highwater - position))

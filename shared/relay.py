@@ -31,7 +31,7 @@ from shared.sql import any_of
 log = logging.getLogger(__name__)
 
 _BACKLOG_EVERY_S = 1.0
-OutboxRow = Row[Any, Any, Any, Any, Any, Any]
+OutboxRow = Row[Any, Any, Any, Any, Any, Any, Any]
 _DELETE_SENT = delete(OUTBOX).where(any_of(OUTBOX.c.id, "ids"))
 
 
@@ -94,13 +94,14 @@ class OutboxRelay:
         rows = (
             await connection.execute(
                 select(OUTBOX.c.id, OUTBOX.c.topic, OUTBOX.c.key, OUTBOX.c.payload,
-                       OUTBOX.c.event_type, OUTBOX.c.correlation_id)
+                       OUTBOX.c.event_type, OUTBOX.c.correlation_id, OUTBOX.c.created_at)
                 .order_by(OUTBOX.c.id)
                 .limit(self._settings.relay_batch_size)
             )
         ).all()
         if rows:
             refused = await self._send(rows)
+            self._observe_waits(rows)
             faults.crash_point("after_send")
             if refused:
                 await self._park(refused)
@@ -115,6 +116,12 @@ class OutboxRelay:
             self._backlog_counted_at = time.monotonic()
         await connection.commit()
         return len(rows)
+
+    def _observe_waits(self, rows: Sequence[OutboxRow]) -> None:
+        """Each row's wait from the start of the transaction that wrote it to the broker's ack."""
+        acked = time.time()
+        for row in rows:
+            self._metrics.outbox_wait.labels(row.topic).observe(max(0.0, acked - row.created_at.timestamp()))
 
     async def _send(self, rows: Sequence[OutboxRow]) -> list[tuple[OutboxRow, KafkaError]]:
         """Sends every row and waits for the broker; returns the rows it refused for good.

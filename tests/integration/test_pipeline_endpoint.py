@@ -1,12 +1,15 @@
 """`GET /v1/ops/pipeline` on a real service (tiering) against the real PostgreSQL and broker: an
 event the service cannot apply yet shows as lag on its partition, and once applied it shows in the
-counters (applied, published) with the pipeline drained."""
+counters (applied, published) with the pipeline drained; the time it waited shows in the hop
+histograms the latency bench reads (`bench.hops`)."""
 
+import time
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.hops import waits_in
 from services.tiering.config import TieringSettings
 from services.tiering.main import create_app
 from services.tiering.repositories.customers import LOCK_SCOPE
@@ -50,6 +53,7 @@ async def test_an_event_not_yet_applied_is_lag_and_once_applied_it_is_counted(
 
             async with holder.connect() as blocking:  # the customer's lock held: tiering waits on it
                 await lock_keys(blocking, scope=LOCK_SCOPE, keys=[customer])
+                published_at = time.monotonic()
                 await publish(bootstrap_servers, CUSTOMER_SCORES, [(customer, event.model_dump_json().encode())])
 
                 async def behind() -> dict[str, Any] | None:
@@ -61,11 +65,18 @@ async def test_an_event_not_yet_applied_is_lag_and_once_applied_it_is_counted(
                 [late] = [p for p in waiting["partitions"] if p["lag"]]
                 assert (late["topic"], late["end"] - late["committed"]) == (CUSTOMER_SCORES, 1)
                 await blocking.rollback()
+                held_for = time.monotonic() - published_at
 
             done = await eventually(drained, what="the pipeline drained once the event is applied")
             assert done["applied"] == {CUSTOMER_SCORES: {"customer_scored": 1}}
             assert done["published"] == {TIER_DECISIONS: 1}
             assert done["counting_since"] == idle["counting_since"]
+
+            exposition = (await client.get("/metrics")).text
+            waits = {(wait.metric, wait.topic): wait for wait in waits_in("tiering", exposition)}
+            consumed_wait = waits["vip_record_wait_seconds", CUSTOMER_SCORES]
+            assert consumed_wait.count == 1 and consumed_wait.mean_ms >= 1000 * held_for * 0.9
+            assert waits["vip_outbox_wait_seconds", TIER_DECISIONS].count == 1
 
             refused = await client.get("/v1/ops/pipeline", headers=auth(api_tokens["call_center"]))
             assert refused.status_code == 403
