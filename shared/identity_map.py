@@ -6,7 +6,8 @@ One verb set for every service:
 - `load(ids)`: load without locking (reads, and what a handler only looks at);
 - `get(id)`: the value, from memory once loaded (loads it alone otherwise); `None` if never stored;
 - `save(id, value)`: replaces the value in the map and marks it for writing;
-- `flush()`: one `INSERT ... ON CONFLICT DO UPDATE` for every saved value, just before the commit.
+- `flush()`: one `INSERT ... ON CONFLICT DO UPDATE` of every saved value (one JSON array bound), just
+  before the commit.
 
 What an earlier event of the same transaction saved is what a later one reads. The columns written
 are derived from the `Table` (every column but the server-side defaults the row mapping leaves out),
@@ -16,12 +17,11 @@ so a new column is declared once, in `tables.py`.
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.locks import lock_keys
-from shared.sql import any_of
+from shared.sql import any_of, rows_json, upsert_statement
 
 V = TypeVar("V")
 
@@ -98,19 +98,15 @@ class IdentityMap(Generic[V]):
         self._dirty.pop(key, None)
 
     async def flush(self) -> None:
-        """Write every saved value in one statement."""
+        """Write every saved value in one statement (`shared.sql.upsert_statement`)."""
         if not self._dirty:
             return
         rows = list(self._dirty.values())
         self._dirty.clear()
-        statement = insert(self._table)
-        columns = [name for name in rows[0] if name != self._key.name]
-        updates: dict[str, Any] = {name: statement.excluded[name] for name in columns}
-        if self._touch_column is not None and self._touch_column not in updates:
-            updates[self._touch_column] = func.now()
-        await self._connection.execute(
-            statement.on_conflict_do_update(index_elements=[self._key], set_=updates), rows
+        statement = upsert_statement(
+            self._table, columns=tuple(rows[0]), key=self._key.name, touch_column=self._touch_column
         )
+        await self._connection.execute(statement, {"rows": rows_json(rows)})
 
     async def _read(self, keys: list[str]) -> None:
         if not keys:

@@ -1,14 +1,18 @@
-"""Statement helpers that keep one SQL text whatever the number of keys.
+"""Statement helpers that keep one SQL text whatever the number of keys or rows.
 
 `column IN (...)` with an expanding parameter is re-rendered for every list length (and costs about
 a tenth of a busy service's CPU); `column = ANY(:keys)` binds one array instead, so the statement is
 compiled and prepared once.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
+from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, any_, bindparam
+import orjson
+from sqlalchemy import ARRAY, ColumnElement, Table, TextClause, any_, bindparam, text
 
 
 def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
@@ -24,3 +28,41 @@ def row_of(value: Any) -> dict[str, Any]:
     shallow mapping is the same row.
     """
     return {field.name: getattr(value, field.name) for field in fields(value)}
+
+
+def quote(name: str) -> str:
+    """A quoted SQL identifier (the names come from `tables.py`; quoting keeps any of them literal)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value the rows' JSON carries")
+
+
+def rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows as one JSON array for `jsonb_populate_recordset`: money as decimal strings (exact), dates
+    and times in ISO form, JSON columns as they are."""
+    return orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+@cache
+def upsert_statement(table: Table, *, columns: tuple[str, ...], key: str, touch_column: str | None) -> TextClause:
+    """`INSERT ... SELECT` of the rows bound as one JSON array (`:rows`, `rows_json`), typed by the
+    table's own row type, `ON CONFLICT (key) DO UPDATE` every other column (and `touch_column` to now).
+
+    One statement whatever the number of rows: an `executemany` of a one-row upsert is one execution
+    per row in PostgreSQL (an executor start each) and a parameter pass per row in the driver; this is
+    one execution and one JSON value. The rows' keys must be distinct (one row per key).
+    """
+    names = ", ".join(quote(name) for name in columns)
+    updates = [f"{quote(name)} = excluded.{quote(name)}" for name in columns if name != key]
+    if touch_column is not None and touch_column not in columns:
+        updates.append(f"{quote(touch_column)} = now()")
+    conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
+    return text(
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
+        f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS jsonb)) "
+        f"ON CONFLICT ({quote(key)}) {conflict}"
+    )
