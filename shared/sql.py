@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import ARRAY, ColumnElement, Table, TextClause, any_, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def any_of(column: ColumnElement[Any], name: str) -> ColumnElement[bool]:
@@ -66,3 +67,25 @@ def upsert_statement(table: Table, *, columns: tuple[str, ...], key: str, touch_
         f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS jsonb)) "
         f"ON CONFLICT ({quote(key)}) {conflict}"
     )
+
+
+@cache
+def insert_statement(table: Table, *, columns: tuple[str, ...], skip_conflicts: bool = False) -> TextClause:
+    """`INSERT ... SELECT` of the rows bound as one JSON array (`:rows`, `rows_json`) in their order
+    (identity columns number them in that order); `skip_conflicts`: `ON CONFLICT DO NOTHING`.
+    One statement whatever the number of rows (why: `upsert_statement`)."""
+    names = ", ".join(quote(name) for name in columns)
+    return text(
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
+        f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS jsonb)) WITH ORDINALITY AS given "
+        f"ORDER BY given.ordinality{' ON CONFLICT DO NOTHING' if skip_conflicts else ''}"
+    )
+
+
+async def insert_rows(
+    connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], *, skip_conflicts: bool = False
+) -> None:
+    """Insert `rows` (each with the same columns) in one statement (`insert_statement`)."""
+    if rows:
+        statement = insert_statement(table, columns=tuple(rows[0]), skip_conflicts=skip_conflicts)
+        await connection.execute(statement, {"rows": rows_json(rows)})

@@ -9,14 +9,13 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.assignment.domain.records import HistoryEntry
 from services.assignment.tables import representative_history
-from shared.sql import row_of
+from shared.sql import insert_rows, row_of
 
-_INSERT = insert(representative_history)
 _FIELDS = tuple(field.name for field in fields(HistoryEntry))
 assert set(_FIELDS) <= set(representative_history.c.keys()), "every entry field is a column"
 
@@ -32,7 +31,7 @@ class HistoryRepository:
     async def flush(self) -> None:
         if self._pending:
             rows, self._pending = self._pending, []
-            await self._connection.execute(_INSERT, rows)
+            await insert_rows(self._connection, representative_history, rows)
 
     async def of_customer(self, customer_id: str) -> list[tuple[HistoryEntry, datetime]]:
         """Newest first, each with the time it was recorded."""

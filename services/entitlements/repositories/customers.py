@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.entitlements.domain.customers import Customer, Representative
@@ -20,11 +19,10 @@ from services.entitlements.domain.periods import TierTimeline
 from services.entitlements.tables import customers, tier_changes
 from shared.events.values import Channel, Standard, Tier
 from shared.identity_map import IdentityMap
-from shared.sql import any_of
+from shared.sql import any_of, insert_rows
 
 LOCK_SCOPE = "entitlements-customer"
 _WRITTEN = tuple(column.name for column in customers.columns if column.name != "updated_at")
-_RECORD_TIER_CHANGE = insert(tier_changes).on_conflict_do_nothing()
 
 
 def tier_or_none(value: str | None) -> Tier | None:
@@ -106,7 +104,7 @@ class CustomerRepository:
         if self._tier_changes:
             rows = list(self._tier_changes.values())
             self._tier_changes.clear()
-            await self._connection.execute(_RECORD_TIER_CHANGE, rows)
+            await insert_rows(self._connection, tier_changes, rows, skip_conflicts=True)
 
     async def timelines(self, customer_ids: Sequence[str]) -> dict[str, TierTimeline]:
         """Each customer's tier changes in the order they were applied (by revision)."""

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.entitlements.domain.as_of import REPRESENTATIVE, TIER, HistoryRow
@@ -21,8 +20,8 @@ from services.entitlements.domain.customers import Customer, Representative
 from services.entitlements.domain.periods import Period
 from services.entitlements.tables import customer_history, featured_services, periods, redemptions
 from shared.events.values import Channel, Standard, Tier
+from shared.sql import insert_rows
 
-_RECORD = insert(customer_history).on_conflict_do_nothing()
 _TIERS = ("tier", "computed_tier", "honorary_tier")
 _DECIMALS = ("points", "pending_points")
 _DATES = ("vip_since", "pending_from")
@@ -104,7 +103,7 @@ class HistoryRepository:
         if self._rows:
             rows = list(self._rows.values())
             self._rows.clear()
-            await self._connection.execute(_RECORD, rows)
+            await insert_rows(self._connection, customer_history, rows, skip_conflicts=True)
 
     async def of(self, customer_id: str) -> list[HistoryRow]:
         """Every row of the customer, both kinds, in the order they were applied."""

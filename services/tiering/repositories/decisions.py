@@ -11,13 +11,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tiering.domain.tiers import TierDecision
 from services.tiering.tables import customers, tier_decisions
 from shared.events.values import Channel, Standard, Tier
-from shared.sql import any_of
+from shared.sql import any_of, insert_rows
 
 SHOWN = (
     select(tier_decisions)
@@ -100,7 +100,7 @@ class TierDecisionRepository:
         if not self._recorded:
             return
         rows, self._recorded = self._recorded, []
-        await self._connection.execute(insert(tier_decisions), rows)
+        await insert_rows(self._connection, tier_decisions, rows)
 
     async def shown(self, customer_ids: Sequence[str]) -> dict[str, TierDecision]:
         """The last decision published for each of the customers (locked by the caller), in one statement."""
