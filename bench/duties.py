@@ -2,7 +2,8 @@
 
     python -m bench.duties --vips 1000000 --items 50000000 [--next-year]
 
-An embedded PostgreSQL in a temporary directory, assignment's own migrations.
+An embedded PostgreSQL in a temporary directory, assignment's own migrations; the server's settings that
+bear on heavy writes and the load average (1-minute, before -> after) are printed beside the figures.
 
 1. **A year's holiday items.** `--vips` VIPs (each with a representative and a CRM birthday) seeded
    with `generate_series`; the daily run's step `holiday_items_generated` timed through the real
@@ -21,6 +22,7 @@ An embedded PostgreSQL in a temporary directory, assignment's own migrations.
 
 import argparse
 import asyncio
+import os
 import random
 import statistics
 import tempfile
@@ -130,10 +132,16 @@ async def holiday_year(engine: AsyncEngine, *, vips: int, chunk: int) -> None:
         indexes = (await connection.execute(text(
             "SELECT string_agg(indexname, ', ' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'work_items'"
         ))).scalar_one()
-    print(f"  work_items' indexes: {indexes}", flush=True)
+        server = (await connection.execute(text(
+            "SELECT string_agg(name || ' ' || current_setting(name), ', ' ORDER BY name) FROM pg_settings "
+            "WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression')"
+        ))).scalar_one()
+    print(f"  work_items' indexes: {indexes}\n  server: {server}", flush=True)
+    load = os.getloadavg()[0]
     added, seconds = await generate_year(engine, as_of=YEAR_START, chunk=chunk)
     print(f"  holiday_items_generated: {added:,} items for {vips:,} VIPs in {seconds:.1f} s "
-          f"({added / seconds:,.0f} items/s, chunks of {chunk:,} VIPs)", flush=True)
+          f"({added / seconds:,.0f} items/s, chunks of {chunk:,} VIPs; load {load:.1f} -> {os.getloadavg()[0]:.1f})",
+          flush=True)
     again, rerun = await generate_year(engine, as_of=YEAR_START, chunk=chunk)
     print(f"  the same date again: {again:,} items in {rerun:.2f} s", flush=True)
     floors = {}
@@ -141,10 +149,11 @@ async def holiday_year(engine: AsyncEngine, *, vips: int, chunk: int) -> None:
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE work_items_floor (LIKE work_items INCLUDING ALL)"))
         await _vacuum(engine, "work_items")
+        load = os.getloadavg()[0]
         floors[name] = await _execute(engine, sql, per_vip=round(added / vips), year=YEAR_START.year)
         rows = await _count(engine, "work_items_floor")
         print(f"  floor ({name}), one plain INSERT ... SELECT of {rows:,} rows into the same indexed table: "
-              f"{floors[name]:.1f} s", flush=True)
+              f"{floors[name]:.1f} s (load {load:.1f} -> {os.getloadavg()[0]:.1f})", flush=True)
         async with engine.begin() as connection:
             await connection.execute(text("DROP TABLE work_items_floor"))
     floor = floors["synthetic"]
