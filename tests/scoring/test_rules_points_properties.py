@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from services.scoring.domain.customers import score_customer
 from services.scoring.domain.points import points_for, score_policy, standard_premium_for
 from services.scoring.domain.policies import Policy
-from services.scoring.mapping import policy_of
+from services.scoring.mapping import policy_document, policy_from_document, policy_of
 from shared.events.inbound import PolicyState
 from shared.events.values import Channel, PaymentMode, PolicyStatus, ProductType
 from shared.ruleset import load_ruleset
@@ -141,3 +141,11 @@ def test_a_customer_total_is_the_sum_of_the_rounded_policies(
     if customer.serving_channel is not None:
         assert customer.serving_channel is not Channel.GROUP
         assert customer.points > 0
+
+
+@given(policies())
+def test_the_stored_policy_document_is_the_contracts_own_json_and_reads_back_equal(subject: Policy) -> None:
+    """`policy_document` writes the state field by field; it must equal the contract's round trip."""
+    values = {name: getattr(subject, name) for name in PolicyState.model_fields}
+    assert policy_document(subject) == PolicyState.model_validate(values).model_dump(mode="json")
+    assert policy_from_document(policy_document(subject)) == subject
