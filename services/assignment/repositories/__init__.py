@@ -82,7 +82,8 @@ class AssignmentUnitOfWork(UnitOfWork):
         await self.contacts.flush()
         await self.history.flush()
         await self.profiles.flush()
-        # after the customers: every pending item of a customer locked here follows their representative
-        self.work_items.touch(customer.customer_id for customer in self.customers.held())
+        # after the customers: new items take their customer's representative, and the pending items
+        # of customers whose representative changed follow them
+        self.work_items.follow(moved=self.customers.moved(), representatives=self.customers.representatives())
         await self.work_items.flush()
         await self.group_clients.flush()

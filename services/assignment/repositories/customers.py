@@ -91,6 +91,10 @@ def row_of_customer(customer: Customer) -> dict[str, Any]:
     }
 
 
+def _agent_of(customer: Customer) -> str | None:
+    return customer.representative.agent_id if customer.representative else None
+
+
 _VIP_VACANT = (customers.c.tier.is_not(None), customers.c.representative_id.is_(None))
 
 
@@ -106,6 +110,8 @@ class CustomerRepository:
         )
         self._held: set[str] = set()
         """Every customer locked in this transaction: what the in-memory selections look through."""
+        self._moved: dict[str, str | None] = {}
+        """Stored customers whose representative this transaction changed, to their new one."""
         self._covered_agents: set[str] = set()
         self._covered_channels: set[Channel] = set()
 
@@ -121,8 +127,20 @@ class CustomerRepository:
         """Every stored customer this transaction holds the lock of."""
         return [customer for customer_id in sorted(self._held) if (customer := self._map.loaded(customer_id))]
 
+    def representatives(self) -> dict[str, str | None]:
+        """Each held customer's representative as this transaction leaves it (None: none, or not stored)."""
+        return {customer.customer_id: _agent_of(customer) for customer in self.held()}
+
+    def moved(self) -> dict[str, str | None]:
+        """Customers stored before this transaction whose representative it changed, to their new one:
+        their pending work items follow (`WorkItemRepository.follow`)."""
+        return dict(self._moved)
+
     def save_customer(self, customer: Customer) -> None:
         """The caller holds the customer's lock (the map refuses otherwise)."""
+        before = self._map.loaded(customer.customer_id) if self._map.is_locked(customer.customer_id) else None
+        if before is not None and _agent_of(before) != _agent_of(customer):
+            self._moved[customer.customer_id] = _agent_of(customer)
         decided_at = customer.decided_at and utc(customer.decided_at)
         self._map.save(customer.customer_id, replace(customer, decided_at=decided_at))
 
