@@ -36,6 +36,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bench import duties_sql
 from cli.postgres import EmbeddedPostgres
 from services.assignment.config import AssignmentSettings
 from services.assignment.main import MIGRATIONS_DIR
@@ -48,47 +49,10 @@ from shared.migrations import upgrade_to_head
 from shared.ruleset import load_ruleset
 from shared.settings import DEFAULT_RULESET_PATH
 
+View = Literal["this_week", "overdue", "pending"]
 AGENTS = 5_000
 YEAR_START = date(2027, 1, 1)
 HOLIDAY_STEP = next(step for step in DUTY_STEPS if step.name == "holiday_items_generated")
-
-_SEED_VIPS = """
-INSERT INTO customers (customer_id, tier_revision, tier, serving_channel, policies, service_person_ids,
-                       representative_id, revision)
-SELECT 'C' || lpad(i::text, 8, '0'), 1, 'gold', 'agency', '[]'::jsonb, '{}',
-       'A' || lpad((i % CAST(:agents AS int))::text, 5, '0'), 1
-FROM generate_series(1, CAST(:vips AS int)) AS i;
-INSERT INTO customer_profiles (customer_id, name, birthday, branch, profile_at)
-SELECT 'C' || lpad(i::text, 8, '0'), 'name', date '1960-01-01' + (i % 15000), 'B' || (i % 40), now()
-FROM generate_series(1, CAST(:vips AS int)) AS i;
-"""
-
-_FLOOR = """
-INSERT INTO work_items_floor (customer_id, duty, occasion, occasion_key, year, opens_on, due_on, channels, agent_id)
-SELECT c.customer_id, 'holiday_care', 'Occasion', 'holiday:' || o, 2027, date '2027-03-01', date '2027-03-08',
-       '{visit,wechat,sms}', c.representative_id
-FROM customers AS c CROSS JOIN generate_series(1, CAST(:per_vip AS int)) AS o
-"""
-
-_SAME_ROWS_FLOOR = """
-INSERT INTO work_items_floor (customer_id, duty, occasion, occasion_key, year, opens_on, due_on, channels, agent_id)
-SELECT customer_id, duty, occasion, occasion_key, year, opens_on, due_on, channels, agent_id
-FROM work_items WHERE year = CAST(:year AS int) ORDER BY item_id
-"""
-
-_FILL = """
-INSERT INTO work_items (customer_id, duty, occasion, occasion_key, year, opens_on, due_on, channels, agent_id,
-                        state, done_on)
-SELECT 'C' || lpad((i % CAST(:vips AS int))::text, 8, '0'), 'holiday_care', 'Occasion', 'fill:' || i,
-       2026 + (i % 730) / 365, date '2026-01-01' + (i % 730) - 7, date '2026-01-01' + (i % 730), '{visit}',
-       'A' || lpad((i % CAST(:agents AS int))::text, 5, '0'),
-       CASE WHEN i % 10 < 3 THEN 'open' ELSE 'done' END,
-       CASE WHEN i % 10 < 3 THEN NULL ELSE date '2026-01-01' + (i % 730) END
-FROM generate_series(CAST(:first AS int), CAST(:last AS int)) AS i
-"""
-
-View = Literal["this_week", "overdue", "pending"]
-
 
 async def _execute(engine: AsyncEngine, sql: str, **parameters: object) -> float:
     started = time.perf_counter()
@@ -126,7 +90,7 @@ async def generate_year(engine: AsyncEngine, *, as_of: date, chunk: int) -> tupl
 
 async def holiday_year(engine: AsyncEngine, *, vips: int, chunk: int) -> None:
     print(f"seeding {vips:,} VIPs with a representative and a CRM birthday ...", flush=True)
-    await _execute(engine, _SEED_VIPS, vips=vips, agents=AGENTS)
+    await _execute(engine, duties_sql.SEED_VIPS, vips=vips, agents=AGENTS)
     await _vacuum(engine, "customers", "customer_profiles")
     async with engine.connect() as connection:
         indexes = (await connection.execute(text(
@@ -145,7 +109,7 @@ async def holiday_year(engine: AsyncEngine, *, vips: int, chunk: int) -> None:
     again, rerun = await generate_year(engine, as_of=YEAR_START, chunk=chunk)
     print(f"  the same date again: {again:,} items in {rerun:.2f} s", flush=True)
     floors = {}
-    for name, sql in (("synthetic", _FLOOR), ("same rows", _SAME_ROWS_FLOOR)):
+    for name, sql in (("synthetic", duties_sql.FLOOR), ("same rows", duties_sql.SAME_ROWS_FLOOR)):
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE work_items_floor (LIKE work_items INCLUDING ALL)"))
         await _vacuum(engine, "work_items")
@@ -177,7 +141,7 @@ async def fill(engine: AsyncEngine, *, vips: int, items: int) -> None:
     chunk = 5_000_000
     for first in range(1, wanted + 1, chunk):
         last = min(first + chunk - 1, wanted)
-        await _execute(engine, _FILL, first=first, last=last, vips=vips, agents=AGENTS)
+        await _execute(engine, duties_sql.FILL, first=first, last=last, vips=vips, agents=AGENTS)
         print(f"  {have + last:,} rows ({time.perf_counter() - started:.0f} s)", flush=True)
     loaded = time.perf_counter() - started
     for name, definition in indexes:
