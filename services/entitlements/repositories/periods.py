@@ -28,13 +28,13 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.entitlements.domain.periods import Period
 from services.entitlements.tables import periods
 from shared.events.values import Tier
-from shared.sql import any_of
+from shared.sql import any_of, insert_rows
 
 _CLOSE = (
     update(periods)
@@ -45,7 +45,6 @@ _CLOSE = (
         withdrawn_on=bindparam("withdrawn_on", type_=periods.c.withdrawn_on.type),
     )
 )
-_OPEN = insert(periods)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,7 +193,7 @@ class PeriodRepository:
             )
             self._closed.clear()
         if self._new:
-            await self._connection.execute(_OPEN, [self._new[key] for key in sorted(self._new, reverse=True)])
+            await insert_rows(self._connection, periods, [self._new[key] for key in sorted(self._new, reverse=True)])
             self._new.clear()
         self._open.clear()
         self._owner.clear()
