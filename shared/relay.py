@@ -120,8 +120,9 @@ class OutboxRelay:
     def _observe_waits(self, rows: Sequence[OutboxRow]) -> None:
         """Each row's wait from the start of the transaction that wrote it to the broker's ack."""
         acked = time.time()
+        histograms = {topic: self._metrics.outbox_wait.labels(topic) for topic in {row.topic for row in rows}}
         for row in rows:
-            self._metrics.outbox_wait.labels(row.topic).observe(max(0.0, acked - row.created_at.timestamp()))
+            histograms[row.topic].observe(max(0.0, acked - row.created_at.timestamp()))
 
     async def _send(self, rows: Sequence[OutboxRow]) -> list[tuple[OutboxRow, KafkaError]]:
         """Sends every row and waits for the broker; returns the rows it refused for good.

@@ -48,6 +48,19 @@ def rows_json(rows: Sequence[Mapping[str, Any]]) -> str:
     return orjson.dumps(rows, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
+def insert_rows_text(table: Table, columns: Sequence[str]) -> str:
+    """`INSERT INTO table (columns) SELECT columns` from the rows bound as one JSON array (`:rows`,
+    `rows_json`), typed by the table's own row type, in the array's order (identity columns number
+    them in that order). What `upsert_statement` and `insert_statement` complete with their `ON
+    CONFLICT` clause; a repository with its own conflict rule appends that."""
+    names = ", ".join(quote(name) for name in columns)
+    return (
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
+        f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS jsonb)) WITH ORDINALITY AS given "
+        "ORDER BY given.ordinality"
+    )
+
+
 @cache
 def upsert_statement(table: Table, *, columns: tuple[str, ...], key: str, touch_column: str | None) -> TextClause:
     """`INSERT ... SELECT` of the rows bound as one JSON array (`:rows`, `rows_json`), typed by the
@@ -57,29 +70,18 @@ def upsert_statement(table: Table, *, columns: tuple[str, ...], key: str, touch_
     per row in PostgreSQL (an executor start each) and a parameter pass per row in the driver; this is
     one execution and one JSON value. The rows' keys must be distinct (one row per key).
     """
-    names = ", ".join(quote(name) for name in columns)
     updates = [f"{quote(name)} = excluded.{quote(name)}" for name in columns if name != key]
     if touch_column is not None and touch_column not in columns:
         updates.append(f"{quote(touch_column)} = now()")
     conflict = f"DO UPDATE SET {', '.join(updates)}" if updates else "DO NOTHING"
-    return text(
-        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
-        f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS jsonb)) "
-        f"ON CONFLICT ({quote(key)}) {conflict}"
-    )
+    return text(f"{insert_rows_text(table, columns)} ON CONFLICT ({quote(key)}) {conflict}")
 
 
 @cache
 def insert_statement(table: Table, *, columns: tuple[str, ...], skip_conflicts: bool = False) -> TextClause:
-    """`INSERT ... SELECT` of the rows bound as one JSON array (`:rows`, `rows_json`) in their order
-    (identity columns number them in that order); `skip_conflicts`: `ON CONFLICT DO NOTHING`.
-    One statement whatever the number of rows (why: `upsert_statement`)."""
-    names = ", ".join(quote(name) for name in columns)
-    return text(
-        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} "
-        f"FROM jsonb_populate_recordset(NULL::{quote(table.name)}, CAST(:rows AS jsonb)) WITH ORDINALITY AS given "
-        f"ORDER BY given.ordinality{' ON CONFLICT DO NOTHING' if skip_conflicts else ''}"
-    )
+    """`insert_rows_text`; `skip_conflicts`: `ON CONFLICT DO NOTHING`. One statement whatever the number
+    of rows (why: `upsert_statement`)."""
+    return text(insert_rows_text(table, columns) + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""))
 
 
 async def insert_rows(

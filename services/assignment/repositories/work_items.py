@@ -10,11 +10,10 @@ reads it before changing it. Reads: the representative's work list through the p
 `ix_work_items_work_list` (agent, due date) and a customer's items of a year.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Literal
 
-import orjson
 from sqlalchemy import Boolean, Select, and_, func, literal_column, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,7 +21,7 @@ from services.assignment.domain.duties import PENDING, ItemState, NewItem, WorkI
 from services.assignment.tables import PENDING_ITEM, customers, work_items
 from shared.locks import lock_keys
 from shared.ruleset import ContactChannel, Duty
-from shared.sql import any_of, row_of
+from shared.sql import any_of, insert_rows_text, row_of, rows_json
 
 View = Literal["this_week", "overdue", "pending"]
 _PENDING_STATES = [state.value for state in PENDING]
@@ -47,12 +46,12 @@ def row_of_new_item(item: NewItem) -> dict[str, Any]:
     return row
 
 
-_ITEM_COLUMNS = "customer_id, duty, occasion, occasion_key, year, opens_on, due_on, channels, agent_id"
+_ITEM_COLUMNS = (
+    "customer_id", "duty", "occasion", "occasion_key", "year", "opens_on", "due_on", "channels", "agent_id"
+)
 _INSERT_ITEMS = text(
-    f"INSERT INTO work_items ({_ITEM_COLUMNS}) SELECT {_ITEM_COLUMNS} "
-    "FROM jsonb_populate_recordset(NULL::work_items, CAST(:rows AS jsonb)) WITH ORDINALITY AS rows "
-    "ORDER BY rows.ordinality "
-    "ON CONFLICT (customer_id, occasion_key) DO UPDATE SET state = 'open', occasion = excluded.occasion, "
+    insert_rows_text(work_items, _ITEM_COLUMNS)
+    + " ON CONFLICT (customer_id, occasion_key) DO UPDATE SET state = 'open', occasion = excluded.occasion, "
     "opens_on = excluded.opens_on, due_on = excluded.due_on, year = excluded.year, agent_id = excluded.agent_id, "
     "updated_at = now() "
     "WHERE work_items.state <> 'done'"
@@ -96,13 +95,9 @@ class WorkItemRepository:
         self._added: dict[tuple[str, str], NewItem] = {}
         self._cancelled: set[str] = set()
         self._touched: set[str] = set()
+        """Customers of new items the transaction does not hold: their items follow the stored representative."""
         self._moved: dict[str, str | None] = {}
         self._representatives: Mapping[str, str | None] = {}
-
-    def touch(self, customer_ids: Iterable[str]) -> None:
-        """Customers whose representative may have changed and is not known here: their pending items
-        follow the stored one at `flush`."""
-        self._touched.update(customer_ids)
 
     def follow(self, *, moved: Mapping[str, str | None], representatives: Mapping[str, str | None]) -> None:
         """Before `flush`: the customers whose representative changed, to their new one (their pending
@@ -124,7 +119,7 @@ class WorkItemRepository:
     async def flush(self) -> None:
         """Cancellations, the new items (with their customer's representative), then the items of moved
         customers follow: one statement each. A new item whose customer is not held here is written
-        without one and follows the stored representative (`touch`)."""
+        without one and follows the stored representative (`_FOLLOW`)."""
         if self._cancelled:
             await self._connection.execute(_CANCEL, {"customer_ids": sorted(self._cancelled)})
             self._cancelled.clear()
@@ -135,7 +130,7 @@ class WorkItemRepository:
                 if item.customer_id not in self._representatives:
                     self._touched.add(item.customer_id)
             self._added.clear()
-            await self._connection.execute(_INSERT_ITEMS, {"rows": orjson.dumps(rows).decode()})
+            await self._connection.execute(_INSERT_ITEMS, {"rows": rows_json(rows)})
         if self._moved:
             moved, self._moved = sorted(self._moved.items()), {}
             await self._connection.execute(
